@@ -1,0 +1,215 @@
+"""The link pipeline: data -> source codec -> physical layer and channel -> decoder -> metrics, per point."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sionna.phy
+import torch
+
+from channels import ChannelConfigError, channel_family, make_channel
+from channels.phy import MCS, DigitalLink, FECConfig, auto_mcs
+from simulator.config import Config, ConfigError
+from simulator.data import DataConfigError, Sample, make_source
+from simulator.digital import Delivery, EncodeCache, deliver_digital, deliver_reference
+from simulator.scoring import Scorer
+from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
+from source_codecs import CodecConfigError, SourceCodec, make_codec
+
+__all__ = ["LinkSimulator", "PointResult", "resolve_device"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> the first CUDA device if there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError([f"device: '{name}' requested but no CUDA device is available"])
+    return torch.device(name)
+
+
+@dataclass
+class PointResult:
+    """A finished point: its ``summary.csv`` row and its ``per_image.csv`` rows."""
+
+    summary: dict[str, Any]
+    per_image: list[dict[str, Any]]
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+class LinkSimulator:
+    """Runs sweep points of one configuration; everything expensive is built once here.
+
+    Construction validates what only the registries can: codec parameters and channel parameters
+    (raising :class:`ConfigError` with the key path), and loads the data and the metric networks.
+    """
+
+    def __init__(self, config: Config, log: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.device = resolve_device(config.device)
+        sionna.phy.config.device = str(self.device)
+        self.codecs = self._build_codecs()
+        self.channels = self._build_channels()
+        self.samples = self._load_samples()
+        self.shape = (config.data.height, config.data.width)
+        mean = np.asarray(self.source.mean_color, dtype=np.float64)
+        self.fallback = np.broadcast_to(
+            np.round(mean).clip(0, 255).astype(np.uint8), (*self.shape, 3)
+        ).copy()
+        self.fec = FECConfig(
+            code=config.link.fec.code, n=config.link.fec.n, iterations=config.link.fec.iterations
+        )
+        self.scorer = Scorer(config.metrics, self.samples, self.device, self._segmenter(log))
+        for note in self.scorer.notes:
+            log(note)
+        self.encodes = EncodeCache()
+
+    def _build_codecs(self) -> dict[str, SourceCodec]:
+        codecs, problems = {}, []
+        for i, spec in enumerate(self.config.codecs):
+            try:
+                codecs[spec.display_name] = make_codec(spec.name, spec.params)
+            except CodecConfigError as exc:
+                problems.append(f"codecs[{i}].params: {exc}")
+        if problems:
+            raise ConfigError(problems)
+        return codecs
+
+    def _build_channels(self) -> dict[str, torch.nn.Module]:
+        channels, problems = {}, []
+        many = len(self.config.channel) > 1
+        for i, spec in enumerate(self.config.channel):
+            try:
+                channels[spec.display_name] = make_channel(spec.model, spec.params)
+            except ChannelConfigError as exc:
+                problems.append(f"channel{f'[{i}]' if many else ''}: {exc}")
+        if problems:
+            raise ConfigError(problems)
+        return channels
+
+    def _load_samples(self) -> list[Sample]:
+        data = self.config.data
+        try:
+            self.source = make_source(
+                data.source,
+                root=data.root,
+                num_images=data.num_images,
+                height=data.height,
+                width=data.width,
+                seed=self.config.seed,
+                split=data.split,
+            )
+        except DataConfigError as exc:
+            raise ConfigError([f"data: {exc}"]) from None
+        return [self.source[i] for i in range(len(self.source))]
+
+    def _segmenter(self, log: Callable[[str], None]) -> torch.nn.Module | None:
+        if "miou" not in self.config.metrics:
+            return None
+        from simulator.metrics.segmentation import load_segmenter
+
+        try:
+            return load_segmenter(self.device)
+        except FileNotFoundError as exc:
+            log(f"miou: not computed: {exc}")
+            return None
+
+    def mcs_for(self, point: SweepPoint) -> MCS:
+        """The fixed MCS, or the one ``auto`` picks at this SNR for this channel's family."""
+        mcs = self.config.link.mcs
+        if mcs == "auto":
+            return auto_mcs(point.snr_db, self.fec, channel_family(point.channel.model))
+        return MCS(mcs.modulation, mcs.code_rate)
+
+    def run_point(self, point: SweepPoint) -> PointResult:
+        """Simulate and score one point."""
+        codec = self.codecs[point.codec.display_name]
+        num_symbols = num_channel_symbols(point.bandwidth_ratio, *self.shape)
+        seed = derive_seed(
+            self.config.seed, point.channel.display_name, point.bandwidth_ratio, point.snr_db
+        )
+        sionna.phy.config.seed = seed  # also seeds torch's global generator
+        if codec.kind == "reference":
+            mcs_name, budget = "", math.nan
+            deliveries = [deliver_reference(s.image, codec) for s in self.samples]
+        else:
+            mcs = self.mcs_for(point)
+            link = DigitalLink(mcs, self.fec, self.channels[point.channel.display_name])
+            budget = link.payload_bytes(num_symbols)
+            mcs_name = mcs.name
+            streams = [
+                self.encodes.encode(point.codec.display_name, codec, i, s.image, s.labels, budget)
+                for i, s in enumerate(self.samples)
+            ]
+            deliveries = deliver_digital(
+                streams,
+                point.codec.name,
+                point.codec.params,
+                codec,
+                link,
+                point.snr_db,
+                self.shape,
+                self.fallback,
+                self.config.link.on_error,
+            )
+        scores = self.scorer.score_point([d.image for d in deliveries])
+        return self._rows(point, num_symbols, mcs_name, budget, deliveries, scores)
+
+    def _rows(
+        self,
+        point: SweepPoint,
+        num_symbols: int,
+        mcs_name: str,
+        budget: float,
+        deliveries: list[Delivery],
+        scores: Any,
+    ) -> PointResult:
+        pixels = self.shape[0] * self.shape[1]
+        reference = mcs_name == ""
+        ident = {
+            "codec": point.codec.display_name,
+            "channel": point.channel.display_name,
+            "snr_db": point.snr_db,
+            "bandwidth_ratio": point.bandwidth_ratio,
+        }
+        per_image = []
+        for sample, d, values in zip(self.samples, deliveries, scores.per_image, strict=True):
+            per_image.append(
+                {
+                    **ident,
+                    "image_id": sample.image_id,
+                    "bpp": math.nan if d.num_bytes is None else 8 * d.num_bytes / pixels,
+                    "ber": math.nan if reference else _ratio(d.bit_errors, d.num_bits),
+                    "bler": math.nan if reference else _ratio(d.codeword_errors, d.num_codewords),
+                    "decoded": int(d.decoded),
+                    "status": d.status,
+                    **values,
+                }
+            )
+        sent = [d for d in deliveries if d.num_bytes is not None]
+        n = len(deliveries)
+        summary = {
+            **ident,
+            "num_symbols": num_symbols,
+            "mcs": mcs_name,
+            "payload_bytes": budget,
+            "bpp": float(np.mean([8 * d.num_bytes / pixels for d in sent])) if sent else math.nan,
+            "ber": math.nan
+            if reference
+            else _ratio(sum(d.bit_errors for d in sent), sum(d.num_bits for d in sent)),
+            "bler": math.nan
+            if reference
+            else _ratio(sum(d.codeword_errors for d in sent), sum(d.num_codewords for d in sent)),
+            "decode_failure_rate": sum(not d.decoded for d in deliveries) / n,
+            "fit_failure_rate": sum(d.status == "no_fit" for d in deliveries) / n,
+            **scores.summary,
+            "n_images": n,
+        }
+        return PointResult(summary, per_image)
