@@ -1,0 +1,117 @@
+"""The command line end to end: outputs, exit codes, reproducibility, resume, a custom channel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from simulator.results import PER_IMAGE_COLUMNS, SUMMARY_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = {
+    "seed": 3,
+    "device": "cpu",
+    "data": {"source": "synthetic", "num_images": 2, "height": 64, "width": 128},
+    "codecs": [{"name": "jpeg2000"}, {"name": "original"}],
+    "link": {"bandwidth_ratio": "1/12", "snr_db": [-4, 12], "fec": {"n": 512, "iterations": 8}},
+    "channel": {"model": "awgn"},
+    "metrics": ["psnr", "ms_ssim", "miou"],
+    "output": {"dir": "unused", "plots": True},
+}
+
+
+def cli(config: dict, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    path = out.parent / f"{out.name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.run(
+        [sys.executable, "-m", "simulator.run", str(path), "--out", str(out), "--quiet", *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "a"
+    proc = cli(SMALL, out)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_outputs_columns_and_values(small_run):
+    summary = pd.read_csv(small_run / "summary.csv")
+    per_image = pd.read_csv(small_run / "per_image.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert list(per_image.columns) == PER_IMAGE_COLUMNS
+    assert len(summary) == 2 * 2 and len(per_image) == 2 * 2 * 2
+    assert (summary["n_images"] == 2).all()
+    ref = summary[summary["codec"] == "original"]
+    assert (ref["bpp"] == 24).all() and ref["bler"].isna().all()
+    j2k = summary[summary["codec"] == "jpeg2000"].set_index("snr_db")
+    # -4 dB: every frame is lost and the fallback is scored; 12 dB: error-free and better.
+    assert j2k.loc[-4, "decode_failure_rate"] == 1.0 and j2k.loc[-4, "bler"] > 0.5
+    assert j2k.loc[12, "decode_failure_rate"] == 0.0 and j2k.loc[12, "bler"] == 0.0
+    assert j2k.loc[12, "psnr"] > j2k.loc[-4, "psnr"] + 3
+    assert j2k.loc[12, "bpp"] <= 8 * j2k.loc[12, "payload_bytes"] / (64 * 128) + 1e-9
+    assert summary["lpips"].isna().all()  # not asked for: an empty cell, never a made-up number
+    assert (small_run / "config.yaml").exists()
+    assert sorted(p.name for p in (small_run / "plots").glob("*.png"))
+
+
+def test_same_seed_gives_byte_identical_csvs(small_run, tmp_path):
+    proc = cli(SMALL, tmp_path / "b")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("summary.csv", "per_image.csv"):
+        assert (small_run / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_resume_recomputes_only_missing_points(small_run, tmp_path):
+    out = tmp_path / "c"
+    assert cli(SMALL, out).returncode == 0
+    fragments = sorted((out / "points").glob("*.json"))
+    fragments[1].unlink()
+    stamp = {p: p.stat().st_mtime_ns for p in fragments if p.exists()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulator.run", str(tmp_path / "c.yaml"), "--out", str(out), "--resume"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 points simulated" in proc.stdout
+    assert {p: p.stat().st_mtime_ns for p in stamp} == stamp
+    assert (out / "summary.csv").read_bytes() == (small_run / "summary.csv").read_bytes()
+    changed = {**SMALL, "seed": 4}
+    refused = cli(changed, out, "--resume")
+    assert refused.returncode == 2 and "different configuration" in refused.stderr
+
+
+def test_config_errors_exit_2_with_one_line_per_problem(tmp_path):
+    bad = {**SMALL, "channel": {"model": "rayleight"}, "link": {"snr_db": "loud"}}
+    proc = cli(bad, tmp_path / "bad")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert "Traceback" not in proc.stderr
+    assert any(line.startswith("link.snr_db") for line in lines), lines
+    params = {**SMALL, "channel": {"model": "rayleigh", "params": {"block_lenght": 4}}}
+    proc = cli(params, tmp_path / "bad2")
+    assert proc.returncode == 2 and proc.stderr.startswith("channel"), proc.stderr
+    assert "block_lenght" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_custom_channel_from_the_readme_runs_through_the_cli(tmp_path):
+    custom = {
+        **SMALL,
+        "codecs": [{"name": "jpeg2000"}],
+        "link": {**SMALL["link"], "snr_db": [12]},
+        "channel": {"model": "examples.phase_offset_channel:PhaseOffsetAWGN", "params": {"phase_deg": 30}},
+        "metrics": ["psnr"],
+    }
+    proc = cli(custom, tmp_path / "custom")
+    assert proc.returncode == 0, proc.stderr
+    row = pd.read_csv(tmp_path / "custom" / "summary.csv").iloc[0]
+    assert row["channel"] == "examples.phase_offset_channel:PhaseOffsetAWGN(phase_deg=30)"
+    assert row["bler"] == 0.0 and row["decode_failure_rate"] == 0.0
