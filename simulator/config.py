@@ -30,6 +30,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataConfig",
+    "ExecutionConfig",
     "FECSpec",
     "FixedMCS",
     "LinkConfig",
@@ -177,6 +178,15 @@ class ChannelSpec(_Strict):
         return f"{self.model}({args})"
 
 
+class ExecutionConfig(_Strict):
+    """Where points run: ``local`` (this process), ``processes`` (worker processes on this machine) or
+    ``dask`` (a ``LocalCluster`` when ``address`` is null, else the scheduler at ``address``)."""
+
+    executor: Literal["local", "processes", "dask"] = "local"
+    workers: int = Field(2, ge=1, le=4096)
+    address: str | None = None
+
+
 class OutputConfig(_Strict):
     dir: str = "results/link"
     plots: bool = True
@@ -197,6 +207,7 @@ class Config(_Strict):
     metrics: list[Literal[METRIC_NAMES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"]
     )
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     @field_validator("channel", mode="before")

@@ -48,7 +48,8 @@ class LinkSimulator:
     """Runs sweep points of one configuration; everything expensive is built once here.
 
     Construction validates what only the registries can: codec parameters and channel parameters
-    (raising :class:`ConfigError` with the key path), and loads the data and the metric networks.
+    (raising :class:`ConfigError` with the key path), and loads the data; the metric networks are
+    loaded when the first point is scored.
     """
 
     def __init__(self, config: Config, log: Callable[[str], None] = print) -> None:
@@ -66,10 +67,19 @@ class LinkSimulator:
         self.fec = FECConfig(
             code=config.link.fec.code, n=config.link.fec.n, iterations=config.link.fec.iterations
         )
-        self.scorer = Scorer(config.metrics, self.samples, self.device, self._segmenter(log))
-        for note in self.scorer.notes:
-            log(note)
+        self._log = log
+        self._scorer: Scorer | None = None
         self.encodes = EncodeCache()
+
+    @property
+    def scorer(self) -> Scorer:
+        """The metric networks, loaded on first use (validating a configuration does not need them)."""
+        if self._scorer is None:
+            segmenter = self._segmenter(self._log)
+            self._scorer = Scorer(self.config.metrics, self.samples, self.device, segmenter)
+            for note in self._scorer.notes:
+                self._log(note)
+        return self._scorer
 
     def _build_codecs(self) -> dict[str, SourceCodec]:
         codecs, problems = {}, []

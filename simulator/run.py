@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
         out = Path(config.output.dir)
         store = ResultStore(out)
+        # What decides whether --resume may continue: everything but where and how the run executes.
         identity = config.model_copy(
-            update={"output": config.output.model_copy(update={"dir": ""})}
+            update={"output": config.output.model_copy(update={"dir": ""}), "execution": None}
         )
         try:
             found = store.start(dump_config(config), dump_config(identity), resume=args.resume)
@@ -85,9 +86,14 @@ def run(args: argparse.Namespace) -> int:
     show_bar = not args.quiet and sys.stderr.isatty()
     from tqdm import tqdm
 
-    for point in tqdm(todo, desc="points", unit="pt", disable=not show_bar, file=sys.stderr):
-        result = simulator.run_point(point)
-        store.write_point(point.index, point.key, result.summary, result.per_image)
+    from simulator.executors import PointExecutor
+
+    with tqdm(
+        total=len(todo), desc="points", unit="pt", disable=not show_bar, file=sys.stderr
+    ) as bar:
+        for point, summary_row, image_rows in PointExecutor(config, simulator).run(todo):
+            store.write_point(point.index, point.key, summary_row, image_rows)
+            bar.update()
     summary, _ = store.write_csvs()
     plots = []
     if config.output.plots:

@@ -113,15 +113,16 @@ class Scorer:
         return self._cache[key]
 
     def _inception(self, images: Sequence[np.ndarray]) -> torch.Tensor:
-        """2048-d Inception pool3 features [B, 2048], cached by content."""
+        """2048-d Inception pool3 features [B, 2048], cached by content.
+
+        Computed one image at a time, so a feature never depends on which other images happened to
+        share its batch (results are identical whatever the executor or cache state).
+        """
         digests = [hashlib.sha1(im.tobytes()).digest() for im in images]
-        todo = [
-            (d, im) for d, im in zip(digests, images, strict=True) if d not in self._feature_cache
-        ]
-        if todo:
-            feats = self._features.features(to_tensor([im for _, im in todo], self.device))
-            for (d, _), f in zip(todo, feats, strict=True):
-                self._feature_cache[d] = f
+        for digest, image in zip(digests, images, strict=True):
+            if digest not in self._feature_cache:
+                feats = self._features.features(to_tensor([image], self.device))
+                self._feature_cache[digest] = feats[0]
         return torch.stack([self._feature_cache[d] for d in digests])
 
     @torch.inference_mode()
