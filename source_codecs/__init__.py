@@ -1,0 +1,34 @@
+"""Source codecs behind one interface: image -> countable byte stream -> image.
+
+Named ``source_codecs`` (source coding, as opposed to the channel coding in ``channels``) because a
+top-level ``codecs`` package would be shadowed by the standard library's ``codecs`` module.
+
+>>> from source_codecs import available_codecs, make_codec
+>>> available_codecs()
+['jpeg', 'jpeg2000', 'original', 'webp']
+"""
+
+from source_codecs.base import SourceCodec, check_image
+from source_codecs.errors import BudgetTooSmall, CodecConfigError, DecodeError
+from source_codecs.isolation import DecodeOutcome, DecodeStatus, SafeDecoder, safe_decode
+from source_codecs.params import Param
+from source_codecs.rate_control import fit_to_budget
+from source_codecs.registry import available_codecs, codec_class, make_codec, register_codec
+
+__all__ = [
+    "BudgetTooSmall",
+    "CodecConfigError",
+    "DecodeError",
+    "DecodeOutcome",
+    "DecodeStatus",
+    "Param",
+    "SafeDecoder",
+    "SourceCodec",
+    "available_codecs",
+    "check_image",
+    "codec_class",
+    "fit_to_budget",
+    "make_codec",
+    "register_codec",
+    "safe_decode",
+]

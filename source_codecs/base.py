@@ -1,0 +1,92 @@
+"""The interface every source codec implements: an image in, a countable byte stream out, and back."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from source_codecs.params import Param, resolve_params
+
+__all__ = ["SourceCodec", "check_image"]
+
+
+class SourceCodec(ABC):
+    r"""An image codec whose bitstream is a value the link can count, carry and corrupt.
+
+    Subclasses declare their parameters in :attr:`parameters` and register with
+    :func:`source_codecs.register_codec`; construction validates the parameters from YAML.
+
+    :param \*\*params: the codec's parameters (see :attr:`parameters`); unknown names or values that are
+        not allowed raise :class:`CodecConfigError` with one readable line.
+
+    Class attributes:
+
+    - ``name``: the registered name (set by :func:`register_codec`).
+    - ``kind``: ``"digital"`` (bytes sent over the physical layer), ``"reference"`` (delivered without
+      error, e.g. ``original``) or ``"analog"`` (channel symbols; joint source-channel codecs).
+    - ``resilient``: True if :meth:`decode` makes use of a stream with erased packets (layered codecs).
+    - ``trusted_decoder``: True if :meth:`decode` can neither hang nor crash the process whatever the
+      input, so :func:`source_codecs.safe_decode` may run it in-process.
+
+    Example:
+
+    >>> from skimage.data import astronaut
+    >>> codec = make_codec("jpeg")
+    >>> image = astronaut()[:64, :96]                 # uint8 [64, 96, 3]
+    >>> stream = codec.encode(image, max_bytes=600)   # len(stream) <= 600
+    >>> codec.decode(stream, 64, 96).shape
+    (64, 96, 3)
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "digital"
+    resilient: ClassVar[bool] = False
+    trusted_decoder: ClassVar[bool] = False
+    parameters: ClassVar[Mapping[str, Param]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = resolve_params(self.name, self.parameters, params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    @abstractmethod
+    def encode(
+        self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
+    ) -> bytes:
+        """Compress ``image`` into a stream of at most ``max_bytes`` bytes.
+
+        Every byte the decoder needs (headers included) is in the stream.
+
+        :param image: uint8 [H, W, 3], RGB.
+        :param max_bytes: the byte budget; None = the codec's own default quality.
+        :param labels: uint8 [H, W] semantic map (trainIds, 255 = ignore) for semantic codecs; ignored
+            by classical codecs.
+        :return: the stream, ``len(stream) <= max_bytes``.
+        :raises BudgetTooSmall: the codec cannot go as low as ``max_bytes`` for this image.
+        """
+
+    @abstractmethod
+    def decode(self, data: bytes, height: int, width: int) -> np.ndarray:
+        """Reconstruct the image from a stream.
+
+        :param data: the stream, possibly corrupted by the channel.
+        :param height: H, pixels.
+        :param width: W, pixels.
+        :return: uint8 [H, W, 3], RGB.
+        :raises DecodeError: the stream does not decode to an image of that size. Third-party decoders
+            fed corrupted data may also hang or crash: see :func:`source_codecs.safe_decode`.
+        """
+
+
+def check_image(image: np.ndarray) -> tuple[int, int]:
+    """(H, W) of an encoder input; ``ValueError`` unless it is a uint8 [H, W, 3] array."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 numpy image, got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"expected an image of shape [H, W, 3], got {list(image.shape)}")
+    return image.shape[0], image.shape[1]

@@ -1,0 +1,91 @@
+"""JPEG 2000 (raw .j2k codestream) through Pillow and OpenJPEG."""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+import numpy as np
+
+from source_codecs.params import Param
+from source_codecs.pillow_codec import PillowCodec
+from source_codecs.registry import register_codec
+
+__all__ = ["JPEG2000", "strip_comments"]
+
+_SOT = 0xFF90  # start of tile-part: the main header ends here
+_COM = 0xFF64  # comment marker segment (OpenJPEG writes "Created by OpenJPEG version ...")
+
+
+@register_codec("jpeg2000")
+class JPEG2000(PillowCodec):
+    """JPEG 2000 Part 1, 9/7 wavelet with the irreversible colour transform, one quality layer.
+
+    The rate knob is the number of bytes requested from OpenJPEG's rate allocator
+    (``quality_mode="rates", quality_layers=[raw_bytes / requested]``). OpenJPEG lands within a few
+    bytes of the request, so the search starts there and gallops to the exact budget.
+
+    :param bpp: bits per pixel requested when no byte budget is given, 0.01..24 (default 1.0).
+    :param num_resolutions: wavelet resolution levels, 1..8 (default 6), lowered where the image is too
+        small for that many.
+
+    The stream is the raw codestream (no JP2 box wrapper) without its comment marker segment: every
+    byte the decoder needs, nothing else.
+    """
+
+    pillow_format = "JPEG2000"
+    parameters = {
+        "bpp": Param(1.0, float, 0.01, 24.0, doc="target bits per pixel without a byte budget"),
+        "num_resolutions": Param(6, int, 1, 8, doc="wavelet resolution levels"),
+    }
+
+    def knobs(self, image: np.ndarray) -> range:
+        """Requested stream sizes in bytes, 1 .. the raw image size."""
+        return range(1, image.size + 1)
+
+    def default_knob(self, image: np.ndarray) -> int:
+        """The ``bpp`` parameter as a byte count for this image."""
+        pixels = image.shape[0] * image.shape[1]
+        return max(1, min(image.size, round(self.params["bpp"] * pixels / 8)))
+
+    def first_guess(self, image: np.ndarray, max_bytes: int) -> int:
+        """Ask for the budget itself."""
+        return min(max_bytes, image.size) - 1
+
+    def save_options(self, image: np.ndarray, knob: int) -> dict[str, Any]:
+        """Pillow JPEG 2000 options for a requested size of ``knob`` bytes."""
+        levels = 1 + int(math.log2(min(image.shape[:2])))  # each side >= 2 ** (levels - 1)
+        return {
+            "no_jp2": True,
+            "irreversible": True,
+            "mct": 1,
+            "quality_mode": "rates",
+            "quality_layers": [image.size / knob],
+            "num_resolutions": min(self.params["num_resolutions"], levels),
+        }
+
+    def write(self, image: np.ndarray, knob: int) -> bytes:
+        """The codestream for a requested size of ``knob`` bytes, comments removed."""
+        return strip_comments(super().write(image, knob))
+
+
+def strip_comments(codestream: bytes) -> bytes:
+    """Remove COM marker segments from the main header of a JPEG 2000 codestream.
+
+    COM segments carry free text that no decoder needs. The main header runs from SOC to the first
+    SOT; each marker segment there is a 2-byte marker and a 2-byte length that counts itself.
+
+    :param codestream: a raw .j2k codestream (starts with SOC ``FF 4F``).
+    :return: the same codestream without its main-header COM segments.
+    """
+    kept, pos = [codestream[:2]], 2
+    while pos + 4 <= len(codestream):
+        marker, length = struct.unpack(">HH", codestream[pos : pos + 4])
+        if marker == _SOT:
+            break
+        if marker != _COM:
+            kept.append(codestream[pos : pos + 2 + length])
+        pos += 2 + length
+    kept.append(codestream[pos:])
+    return b"".join(kept)
