@@ -1,0 +1,252 @@
+"""Train the segmenter on labelled synthetic street scenes (split ``train``), validate on ``val``.
+
+Usage::
+
+    python -m simulator.metrics.segmentation.train \\
+        --out simulator/metrics/segmentation/weights/segmenter.pt \\
+        --steps 2000 --batch 8 --height 256 --width 512 [--device cpu|cuda] [--resume CKPT]
+
+Scenes are generated once into memory (``--num-scenes`` of them), then every step draws a batch,
+augments it (:mod:`~simulator.metrics.segmentation.augment`: crops, flips, JPEG, blur, noise, colour)
+and takes an AdamW step on a class-weighted cross-entropy (one-cycle learning rate). A resumable
+checkpoint is written every ``--checkpoint-every`` steps; the final weights go to ``--out``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["build_cache", "class_weights", "main", "parse_args", "train"]
+
+import argparse
+import math
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from simulator.data import Sample, make_source
+from simulator.data.base import IGNORE_INDEX, NUM_CLASSES
+from simulator.metrics.segmentation.augment import AugmentConfig, augment_batch
+from simulator.metrics.segmentation.evaluate import evaluate_model
+from simulator.metrics.segmentation.model import Segmenter, SegmenterConfig
+from simulator.metrics.segmentation.weights_io import save_weights
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options of the training script."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--out", type=Path, required=True, help="final weights file (.pt)")
+    p.add_argument("--steps", type=int, default=2000, help="optimiser steps in total")
+    p.add_argument("--batch", type=int, default=8, help="images per step")
+    p.add_argument("--height", type=int, default=256, help="scene height (pixels)")
+    p.add_argument("--width", type=int, default=512, help="scene width (pixels)")
+    p.add_argument("--crop", type=int, nargs=2, default=None, metavar=("H", "W"),
+                   help="random training crop (default: the whole scene)")  # fmt: skip
+    p.add_argument("--num-scenes", type=int, default=1500, help="training scenes held in memory")
+    p.add_argument("--num-val", type=int, default=64, help="validation scenes")
+    p.add_argument("--lr", type=float, default=4e-3, help="peak learning rate (AdamW)")
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--widths", type=int, nargs=4, default=list(SegmenterConfig.widths))
+    p.add_argument("--decoder-width", type=int, default=SegmenterConfig.decoder_width)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    p.add_argument("--workers", type=int, default=1, help="processes generating scenes")
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="resumable checkpoint (default: OUT with suffix .ckpt)")  # fmt: skip
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--resume", type=Path, default=None, help="checkpoint to continue from")
+    return p.parse_args(argv)
+
+
+def _labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+    if sample.labels is None:
+        raise ValueError(f"sample {sample.image_id} has no labels")
+    return sample.image, sample.labels
+
+
+def build_cache(
+    split: str, num: int, height: int, width: int, seed: int, workers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generate ``num`` synthetic scenes of a split into memory.
+
+    :return: uint8 images [num, height, width, 3] and uint8 trainId labels [num, height, width].
+    """
+    source = make_source(
+        "synthetic", root=None, num_images=num, height=height, width=width, seed=seed, split=split
+    )
+    images = np.empty((num, height, width, 3), dtype=np.uint8)
+    labels = np.empty((num, height, width), dtype=np.uint8)
+    loader = DataLoader(source, batch_size=None, num_workers=workers, collate_fn=_labelled)
+    for i, (image, label) in enumerate(loader):
+        images[i], labels[i] = image, label
+    return images, labels
+
+
+def class_weights(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> torch.Tensor:
+    """Cross-entropy weights ``(f_c / median f)^-1/2``, clipped to [0.25, 4].
+
+    Rare, thin classes (poles, signs, riders) weigh more, which is what mIoU rewards; classes that
+    never occur get weight 1.
+
+    :param labels: uint8 trainIds of any shape (255 = ignore).
+    :return: float32 [num_classes].
+    """
+    counts = np.bincount(labels.ravel(), minlength=256)[:num_classes].astype(np.float64)
+    freq = counts / max(counts.sum(), 1.0)
+    present = freq > 0
+    weights = np.ones(num_classes)
+    if present.any():
+        weights[present] = (freq[present] / np.median(freq[present])) ** -0.5
+    return torch.tensor(np.clip(weights, 0.25, 4.0), dtype=torch.float32)
+
+
+def _lr_schedule(
+    optimizer: torch.optim.Optimizer, steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Linear warm-up over 5% of the steps, then cosine decay to 1% of the peak."""
+    warmup = max(1, steps // 20)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def train(
+    args: argparse.Namespace,
+    log: Callable[[str], None] = print,
+    command: str = "",
+) -> dict[str, Any]:
+    """Run the training described by ``args`` (see :func:`parse_args`).
+
+    :param args: Options from :func:`parse_args`.
+    :param log: Where progress lines go.
+    :param command: The command line, recorded with the weights.
+    :return: The summary record stored in the weights file (steps, time, loss, val mIoU, history).
+    """
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    checkpoint_path = args.checkpoint or args.out.with_suffix(".ckpt")
+    config = SegmenterConfig(widths=tuple(args.widths), decoder_width=args.decoder_width)
+    crop = tuple(args.crop) if args.crop else None
+    augment = AugmentConfig(crop=crop)
+
+    t0 = time.perf_counter()
+    images, labels = build_cache(
+        "train", args.num_scenes, args.height, args.width, args.seed, args.workers
+    )
+    val_images, val_labels = build_cache(
+        "val", args.num_val, args.height, args.width, args.seed, args.workers
+    )
+    log(
+        f"generated {len(images)} train + {len(val_images)} val scenes in {time.perf_counter() - t0:.0f} s"
+    )
+
+    model = Segmenter(config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    scheduler = _lr_schedule(optimizer, args.steps)
+    weights = class_weights(labels).to(device)
+    rng = np.random.default_rng(args.seed)
+    step, elapsed, loss_avg, history = 0, 0.0, math.nan, []
+    if args.resume is not None:
+        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
+        if SegmenterConfig.from_dict(ckpt["config"]) != config:
+            raise ValueError(f"{args.resume}: checkpoint architecture differs from the options")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        rng.bit_generator.state = ckpt["rng"]
+        step, elapsed, loss_avg, history = (
+            ckpt["step"],
+            ckpt["elapsed"],
+            ckpt["loss"],
+            ckpt["history"],
+        )
+        log(f"resumed from {args.resume} at step {step}")
+
+    def checkpoint() -> None:
+        _save_checkpoint(checkpoint_path, {
+            "config": config.to_dict(), "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "rng": rng.bit_generator.state, "step": step, "elapsed": elapsed, "loss": loss_avg,
+            "history": history, "args": vars(args),
+        })  # fmt: skip
+
+    def validate() -> float:
+        cm = evaluate_model(model.eval(), val_images, val_labels, device)
+        model.train()
+        return cm.miou()
+
+    model.train()
+    t_start = time.perf_counter() - elapsed
+    while step < args.steps:
+        idx = rng.integers(0, len(images), size=args.batch)
+        x, y = augment_batch(list(images[idx]), list(labels[idx]), augment, rng)
+        logits = model(x.to(device))
+        loss = F.cross_entropy(logits, y.to(device), weight=weights, ignore_index=IGNORE_INDEX)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        elapsed = time.perf_counter() - t_start
+        value = float(loss)
+        loss_avg = value if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * value
+        if step % args.checkpoint_every == 0 or step == args.steps:
+            checkpoint()
+        if step % args.log_every == 0 or step == args.steps:
+            lr = scheduler.get_last_lr()[0]
+            log(f"step {step}/{args.steps}  loss {loss_avg:.4f}  lr {lr:.2e}  "
+                f"{step * args.batch / elapsed:.1f} img/s  {elapsed / 60:.1f} min")  # fmt: skip
+        if step % args.eval_every == 0 and step < args.steps:
+            miou = validate()
+            history.append({"step": step, "loss": loss_avg, "val_miou": miou})
+            log(f"step {step}: val mIoU {miou:.4f}")
+
+    val_miou = validate()
+    history.append({"step": step, "loss": loss_avg, "val_miou": val_miou})
+    summary = {
+        "command": command,
+        "steps": step, "batch": args.batch, "train_seconds": round(elapsed, 1),
+        "final_loss": round(loss_avg, 4), "val_miou": round(val_miou, 4),
+        "num_scenes": args.num_scenes, "num_val": args.num_val, "size": [args.height, args.width],
+        "crop": list(crop) if crop else None, "history": history,
+    }  # fmt: skip
+    save_weights(args.out, model.cpu(), summary)
+    log(f"done: {step} steps in {elapsed / 60:.1f} min, loss {loss_avg:.4f}, "
+        f"val mIoU {val_miou:.4f} on {args.num_val} scenes -> {args.out}")  # fmt: skip
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m simulator.metrics.segmentation.train``."""
+    argv = sys.argv[1:] if argv is None else argv
+    train(
+        parse_args(argv),
+        command="python -m simulator.metrics.segmentation.train " + shlex.join(argv),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The mIoU segmenter: architecture, shipped weights, training/resume, bring-your-own TorchScript."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from simulator.data import make_source
+from simulator.metrics.miou import ConfusionMatrix
+from simulator.metrics.segmentation import (
+    WEIGHTS_PATH,
+    Segmenter,
+    SegmenterConfig,
+    load_segmenter,
+    load_torchscript_segmenter,
+    segment,
+)
+from simulator.metrics.segmentation.model import fuse_batchnorm
+from simulator.metrics.segmentation.train import class_weights, parse_args, train
+from simulator.metrics.segmentation.weights_io import load_weights
+
+TINY = SegmenterConfig(widths=(4, 8, 8, 16), decoder_width=8, context_dilations=(1, 2))
+
+
+@pytest.mark.parametrize("size", [(64, 128), (50, 70)])
+def test_logits_have_input_size(size):
+    net = Segmenter(TINY).eval()
+    with torch.no_grad():
+        logits = net(torch.rand(2, 3, *size))
+    assert logits.shape == (2, 19, *size)
+    assert logits.dtype == torch.float32
+
+
+def test_fused_batchnorm_gives_same_logits():
+    torch.manual_seed(0)
+    net = Segmenter(TINY)
+    for m in net.modules():  # non-trivial running statistics and affine parameters
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.normal_()
+            m.bias.data.normal_()
+    net.eval()
+    x = torch.rand(1, 3, 48, 96)
+    with torch.no_grad():
+        before = net(x)
+        after = fuse_batchnorm(net)(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-4)
+
+
+def test_class_weights_favour_rare_classes():
+    labels = np.zeros((10, 10), dtype=np.uint8)
+    labels[0, :2] = 5  # rare
+    labels[1:3] = 2
+    labels[9] = 255  # ignored, not counted
+    w = class_weights(labels)
+    assert w.shape == (19,)
+    assert w[5] > w[2] > w[0]
+    assert w[7] == 1.0  # absent
+
+
+def test_missing_weights_raise_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="segmenter.train"):
+        load_segmenter(path=tmp_path / "nope.pt")
+
+
+def test_shipped_weights_load_and_are_small():
+    assert WEIGHTS_PATH.stat().st_size < 16 * 2**20
+    net = load_segmenter()
+    assert not net.training
+    _, meta = load_weights(WEIGHTS_PATH)
+    assert meta["val_miou"] > 0.7 and meta["steps"] > 0
+
+
+def test_shipped_segmenter_recognises_held_out_scenes():
+    source = make_source("synthetic", root=None, num_images=4, height=256, width=512, seed=123,
+                         split="test")  # fmt: skip
+    samples = [source[i] for i in range(len(source))]
+    images = torch.from_numpy(np.stack([s.image for s in samples])).permute(0, 3, 1, 2) / 255.0
+    pred = segment(images.float())
+    assert pred.shape == (4, 256, 512) and pred.dtype == torch.int64
+    cm = ConfusionMatrix(num_classes=19, ignore_index=255)
+    cm.update(pred, torch.from_numpy(np.stack([s.labels for s in samples]).astype(np.int64)))
+    assert cm.miou() > 0.7
+    # A flat grey image carries no scene: the prediction must collapse, not reproduce the labels.
+    flat = segment(torch.full_like(images[:1].float(), 0.5))
+    assert (flat == flat.flatten().mode().values).float().mean() > 0.5
+
+
+def _tiny_args(tmp_path, name, steps):
+    return parse_args([
+        "--out", str(tmp_path / name / "seg.pt"), "--steps", str(steps), "--batch", "2",
+        "--height", "32", "--width", "64", "--num-scenes", "4", "--num-val", "2",
+        "--widths", "4", "8", "8", "16", "--decoder-width", "8", "--workers", "0",
+        "--log-every", "1", "--eval-every", "100", "--checkpoint-every", "1", "--threads", "1",
+    ])  # fmt: skip
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_training_runs_and_resumes_exactly(tmp_path):
+    straight = train(_tiny_args(tmp_path, "a", 3), log=lambda line: None)
+    assert straight["steps"] == 3 and np.isfinite(straight["final_loss"])
+    ref, _ = load_weights(tmp_path / "a" / "seg.pt")
+
+    def stop_after_two(line):
+        if line.startswith("step 2/"):
+            raise _Interrupt
+
+    args = _tiny_args(tmp_path, "b", 3)
+    with pytest.raises(_Interrupt):
+        train(args, log=stop_after_two)
+    ckpt = tmp_path / "b" / "seg.ckpt"
+    assert torch.load(ckpt, weights_only=False)["step"] == 2
+    args.resume = ckpt
+    lines = []
+    resumed = train(args, log=lines.append)
+    assert any("resumed" in line and "step 2" in line for line in lines)
+    assert resumed["steps"] == 3
+    net, _ = load_weights(tmp_path / "b" / "seg.pt")
+    for (name, a), b in zip(ref.state_dict().items(), net.state_dict().values(), strict=True):
+        torch.testing.assert_close(b, a, msg=name)
+
+
+class _ColourNet(nn.Module):
+    """3 'classes' scored by the red, green and blue channels, at half resolution."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 10 * nn.functional.avg_pool2d(x, 2)
+
+
+def test_torchscript_segmenter_with_class_map(tmp_path):
+    path = tmp_path / "net.pt"
+    torch.jit.save(torch.jit.script(_ColourNet()), str(path))
+    image = torch.zeros(1, 3, 8, 16)
+    image[:, 0, :, :8] = 1.0  # red left half
+    image[:, 1, :, 8:] = 1.0  # green right half
+
+    net = load_torchscript_segmenter(path, ["road", 13, None])
+    logits = net(image)
+    assert logits.shape == (1, 19, 8, 16)
+    pred = segment(image, net)
+    assert (pred[0, :, :8] == 0).all() and (pred[0, :, 8:] == 13).all()
+
+    # Dict form: only mapped outputs count; red -> sky, green dropped, blue -> car.
+    net = load_torchscript_segmenter(path, {0: 10, 2: "car"}, num_outputs=3)
+    pred = segment(image, net)
+    assert (pred[0, :, :8] == 10).all()
+    assert set(pred[0, :, 8:].unique().tolist()) <= {10, 13}
+
+    # Two outputs of one trainId combine as log-sum-exp (summed probabilities).
+    net = load_torchscript_segmenter(path, [0, 0, 1])
+    grey = torch.full((1, 3, 2, 2), 0.1)
+    expected = torch.logsumexp(torch.tensor([1.0, 1.0]), 0)
+    torch.testing.assert_close(net(grey)[0, 0], torch.full((2, 2), float(expected)))
+
+
+def test_torchscript_class_map_errors(tmp_path):
+    path = tmp_path / "net.pt"
+    torch.jit.save(torch.jit.script(_ColourNet()), str(path))
+    with pytest.raises(ValueError, match="not a trainId"):
+        load_torchscript_segmenter(path, [0, 42, 1])
+    with pytest.raises(ValueError, match="unknown class"):
+        load_torchscript_segmenter(path, ["road", "spaceship", 1])
+    with pytest.raises(ValueError, match="3 output channels"):
+        load_torchscript_segmenter(path, [0, 1], num_outputs=3)
+    with pytest.raises(ValueError, match="channels"):
+        load_torchscript_segmenter(path, [0, 1])(torch.rand(1, 3, 4, 4))
+    with pytest.raises(FileNotFoundError):
+        load_torchscript_segmenter(tmp_path / "missing.pt", [0])
