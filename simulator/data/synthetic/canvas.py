@@ -1,0 +1,125 @@
+"""The drawing surface: an RGB image and its label map, always written together."""
+
+from __future__ import annotations
+
+__all__ = ["Canvas", "Region"]
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.data.base import IGNORE_INDEX
+from simulator.data.synthetic.textures import fractal_noise
+
+
+@dataclass(frozen=True)
+class Region:
+    """A set of pixels: a boolean mask placed at ``(top, left)`` of the canvas.
+
+    :param top: First row of the mask's box.
+    :param left: First column of the mask's box.
+    :param mask: [h, w] bool, the pixels of the box that belong to the region.
+    """
+
+    top: int
+    left: int
+    mask: np.ndarray
+
+    @property
+    def box(self) -> tuple[slice, slice]:
+        """Row and column slices of the region's box in the canvas."""
+        h, w = self.mask.shape
+        return slice(self.top, self.top + h), slice(self.left, self.left + w)
+
+    def __sub__(self, other: Region | None) -> Region:
+        """The pixels of ``self`` that are not in ``other``."""
+        if other is None:
+            return self
+        mask = self.mask.copy()
+        rows, cols = self.box
+        orows, ocols = other.box
+        r0, r1 = max(rows.start, orows.start), min(rows.stop, orows.stop)
+        c0, c1 = max(cols.start, ocols.start), min(cols.stop, ocols.stop)
+        if r0 < r1 and c0 < c1:
+            mask[r0 - self.top : r1 - self.top, c0 - self.left : c1 - self.left] &= ~other.mask[
+                r0 - other.top : r1 - other.top, c0 - other.left : c1 - other.left
+            ]
+        return Region(self.top, self.left, mask)
+
+
+class Canvas:
+    """An image and its trainId label map; every paint call writes both with the same mask.
+
+    :param height: Rows.
+    :param width: Columns.
+    :param rng: Random generator for the canvas's texture fields (consumed).
+
+    :ivar image: [height, width, 3] float32 RGB in 0..255 (before :meth:`finish`).
+    :ivar labels: [height, width] uint8 trainIds, 255 where nothing was painted.
+    :ivar grain: [height, width] float32 fine noise in about [-1, 1] (texture of surfaces).
+    :ivar blotch: [height, width] float32 coarse noise in about [-1, 1] (stains, lighting variation).
+    """
+
+    def __init__(self, height: int, width: int, rng: np.random.Generator) -> None:
+        self.height, self.width = height, width
+        self.image = np.zeros((height, width, 3), dtype=np.float32)
+        self.labels = np.full((height, width), IGNORE_INDEX, dtype=np.uint8)
+        self.grain = fractal_noise(rng, height, width, cells=width / 12, octaves=3, persistence=0.6)
+        self.blotch = fractal_noise(rng, height, width, cells=3.0, octaves=3)
+
+    def paint(
+        self,
+        region: Region | None,
+        color: np.ndarray,
+        label: int | np.ndarray,
+        texture: float | np.ndarray = 0.0,
+        stains: float | np.ndarray = 0.0,
+    ) -> None:
+        """Fill ``region`` with a textured colour and write its label.
+
+        :param region: The pixels; `None` (off-canvas) paints nothing.
+        :param color: [3] RGB in 0..255, or [n, 3] per pixel of the region (row-major order).
+        :param label: trainId of every pixel, or [n] per pixel.
+        :param texture: Relative amplitude of the fine grain (0.1 = +-10 % brightness), scalar or [n].
+        :param stains: Relative amplitude of the coarse blotches, scalar or [n].
+        """
+        if region is None:
+            return
+        rows, cols = region.box
+        mask = region.mask
+        rgb = np.asarray(color, dtype=np.float32)
+        if np.any(texture) or np.any(stains):
+            rgb = rgb * self.gain(region, texture, stains)[:, None]
+        self.image[rows, cols][mask] = rgb
+        self.labels[rows, cols][mask] = label
+
+    def gain(
+        self, region: Region, texture: float | np.ndarray, stains: float | np.ndarray
+    ) -> np.ndarray:
+        """[n] float32 brightness factors of the region's pixels: ``1 + texture*grain + stains*blotch``."""
+        rows, cols = region.box
+        mask = region.mask
+        return (
+            1.0
+            + np.asarray(texture, dtype=np.float32) * self.grain[rows, cols][mask]
+            + np.asarray(stains, dtype=np.float32) * self.blotch[rows, cols][mask]
+        )
+
+    def shade(self, region: Region | None, factor: float | np.ndarray) -> None:
+        """Multiply the image inside ``region`` by ``factor`` (shadows); labels are unchanged."""
+        if region is None:
+            return
+        rows, cols = region.box
+        self.image[rows, cols][region.mask] *= np.asarray(factor, dtype=np.float32)[..., None]
+
+    def finish(self, rng: np.random.Generator, exposure: float, noise: float) -> np.ndarray:
+        """Apply exposure and sensor noise, quantise.
+
+        :param rng: Random generator for the sensor noise (consumed).
+        :param exposure: Global brightness gain.
+        :param noise: Standard deviation of the additive sensor noise, in 0..255 units.
+        :return: [height, width, 3] uint8 RGB.
+        """
+        out = self.image * np.float32(exposure)
+        out += rng.standard_normal(out.shape[:2], dtype=np.float32)[..., None] * np.float32(noise)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
