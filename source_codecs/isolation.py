@@ -151,7 +151,9 @@ class SafeDecoder:
         cls = codec_class(codec) if isinstance(codec, str) else codec
         params = dict(params or {})
         request = (bytes(data), int(height), int(width))
-        resolve_params(cls.name, cls.parameters, params)  # bad parameters raise here, not in a worker
+        resolve_params(
+            cls.name, cls.parameters, params
+        )  # bad parameters raise here, not in a worker
         with self._lock:
             if cls.trusted_decoder:
                 return _decode_checked(self._local, cls, params, request)

@@ -1,0 +1,303 @@
+"""Source codecs: registry, parameters, round trips, rate control, budgets, isolation of decoders."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+from skimage.data import astronaut
+
+from source_codecs import (
+    BudgetTooSmall,
+    CodecConfigError,
+    DecodeError,
+    SafeDecoder,
+    SourceCodec,
+    available_codecs,
+    check_image,
+    fit_to_budget,
+    make_codec,
+    register_codec,
+    safe_decode,
+)
+from source_codecs.jpeg2000 import strip_comments
+
+H, W = 64, 96
+IMAGE = np.ascontiguousarray(astronaut()[100 : 100 + H, 150 : 150 + W])  # uint8 [64, 96, 3]
+LOSSY = ["jpeg", "webp", "jpeg2000"]
+BUDGETS = [400, 600, 900, 1400, 2200]  # bytes; 0.5 .. 2.9 bpp at 64x96
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / mse))
+
+
+# --- test-only codecs whose decoders misbehave on purpose ------------------------------------
+
+
+class _MisbehavingCodec(SourceCodec):
+    def encode(self, image, max_bytes, *, labels=None):
+        return b"\x00"
+
+
+@register_codec("test_hang")
+class HangingCodec(_MisbehavingCodec):
+    def decode(self, data, height, width):
+        time.sleep(3600)
+
+
+@register_codec("test_crash")
+class CrashingCodec(_MisbehavingCodec):
+    def decode(self, data, height, width):
+        ctypes.string_at(0)  # reads address 0: a real segmentation fault
+
+
+@register_codec("test_bad_shape")
+class BadShapeCodec(_MisbehavingCodec):
+    def decode(self, data, height, width):
+        return np.zeros((height, width), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    with SafeDecoder() as d:
+        yield d
+
+
+# --- registry and parameters ---------------------------------------------------------------
+
+
+def test_builtin_codecs_are_listed():
+    assert {"jpeg", "jpeg2000", "original", "webp"} <= set(available_codecs())
+    assert available_codecs() == sorted(available_codecs())
+    assert make_codec("jpeg").name == "jpeg" and make_codec("original").kind == "reference"
+
+
+def test_unknown_codec_is_one_readable_line_listing_choices():
+    with pytest.raises(CodecConfigError) as info:
+        make_codec("jpg")
+    message = str(info.value)
+    assert "'jpg'" in message and "jpeg, jpeg2000" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "expected"),
+    [
+        ("jpeg", {"quality": 200}, "quality: expected an integer in 1..95, got 200"),
+        ("jpeg", {"quality": True}, "quality: expected an integer"),
+        ("jpeg", {"subsampling": "4:1:1"}, "subsampling: expected one of '4:2:0', '4:2:2'"),
+        ("webp", {"qualty": 5}, "unknown parameter 'qualty'; webp accepts: method, quality"),
+        ("jpeg2000", {"bpp": "high"}, "bpp: expected a number in 0.01..24.0, got 'high'"),
+        ("original", {"quality": 5}, "original accepts: no parameters"),
+        ("jpeg", [1, 2], "must be a mapping"),
+    ],
+)
+def test_bad_params_name_the_param_and_allowed_values(name, params, expected):
+    with pytest.raises(CodecConfigError) as info:
+        make_codec(name, params)
+    assert expected in str(info.value)
+
+
+def test_params_get_defaults_and_types():
+    assert make_codec("jpeg").params == {
+        "quality": 75,
+        "subsampling": "4:2:0",
+        "progressive": False,
+    }
+    bpp = make_codec("jpeg2000", {"bpp": 2}).params["bpp"]
+    assert bpp == 2.0 and isinstance(bpp, float)
+
+
+def test_encoder_rejects_malformed_images():
+    with pytest.raises(ValueError, match="uint8"):
+        check_image(IMAGE.astype(np.float32))
+    with pytest.raises(ValueError, match=r"\[H, W, 3\]"):
+        make_codec("jpeg").encode(IMAGE[..., 0], 1000)
+
+
+# --- rate control --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", [None, 0, 37, 99])
+def test_fit_to_budget_finds_the_largest_fitting_knob(start):
+    sizes = [50 + 10 * k + (k % 3) for k in range(100)]  # increasing, uneven steps
+    calls = Counter()
+
+    def encode(k):
+        calls[k] += 1
+        return b"x" * sizes[k]
+
+    for budget in range(50, 1100, 13):
+        knob, stream = fit_to_budget(encode, range(100), budget, start=start)
+        assert stream == encode(knob)
+        assert len(stream) <= budget
+        assert knob == 99 or sizes[knob + 1] > budget
+    with pytest.raises(BudgetTooSmall) as info:
+        fit_to_budget(encode, range(100), 49, start=start, codec="toy")
+    assert info.value.min_bytes == 50 and "toy" in str(info.value)
+
+
+def test_fit_to_budget_with_a_good_guess_encodes_few_times():
+    encodes = []
+    fit_to_budget(lambda k: encodes.append(k) or b"x" * k, range(1, 100_001), 50_000, start=49_990)
+    assert len(encodes) <= 12  # bisection over all 100k settings would need 17
+
+
+# --- codecs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", LOSSY)
+def test_default_quality_round_trip(name):
+    codec = make_codec(name)
+    stream = codec.encode(IMAGE, None)
+    decoded = codec.decode(stream, H, W)
+    assert decoded.shape == (H, W, 3) and decoded.dtype == np.uint8
+    assert 29.0 < psnr(IMAGE, decoded) < 45.0  # lossy, but a faithful picture
+    assert 8 * len(stream) / (H * W) < 4.0
+
+
+@pytest.mark.parametrize("name", LOSSY)
+def test_budgets_are_respected_and_used(name):
+    codec = make_codec(name)
+    quality = []
+    for budget in BUDGETS:
+        stream = codec.encode(IMAGE, budget)
+        assert len(stream) <= budget
+        assert len(stream) >= 0.85 * budget  # rate control does not leave bytes on the table
+        quality.append(psnr(IMAGE, codec.decode(stream, H, W)))
+    assert all(b >= a for a, b in zip(quality, quality[1:], strict=False)), quality
+    assert quality[-1] - quality[0] > 5.0
+
+
+@pytest.mark.parametrize(("name", "floor"), [("jpeg", 300), ("webp", 150), ("jpeg2000", 100)])
+def test_budget_below_the_floor_raises(name, floor):
+    with pytest.raises(BudgetTooSmall) as info:
+        make_codec(name).encode(IMAGE, floor)
+    assert info.value.min_bytes > floor and info.value.codec == name
+
+
+def test_jpeg_quality_param_sets_default_size():
+    low, high = (make_codec("jpeg", {"quality": q}).encode(IMAGE, None) for q in (20, 90))
+    assert len(low) < len(high)
+
+
+def test_jpeg2000_stream_has_no_comment_and_decodes_the_same():
+    codec = make_codec("jpeg2000")
+    raw = super(type(codec), codec).write(IMAGE, 700)  # Pillow's codestream, comment included
+    stripped = strip_comments(raw)
+    assert b"\xff\x64" in raw[:200] and len(stripped) < len(raw)
+    assert stripped.startswith(b"\xff\x4f\xff\x51")
+    np.testing.assert_array_equal(codec.decode(stripped, H, W), codec.decode(raw, H, W))
+
+
+def test_original_is_exact_and_24_bpp():
+    codec = make_codec("original")
+    stream = codec.encode(IMAGE, None)
+    assert 8 * len(stream) / (H * W) == 24
+    np.testing.assert_array_equal(codec.decode(stream, H, W), IMAGE)
+    with pytest.raises(BudgetTooSmall):
+        codec.encode(IMAGE, len(stream) - 1)
+    with pytest.raises(DecodeError):
+        codec.decode(stream[:-1], H, W)
+
+
+@pytest.mark.parametrize("name", LOSSY)
+def test_decode_rejects_wrong_size_and_foreign_streams(name):
+    codec = make_codec(name)
+    with pytest.raises(DecodeError, match="expected 90x64"):
+        codec.decode(codec.encode(IMAGE, 1000), H, 90)
+    other = "webp" if name != "webp" else "jpeg"
+    with pytest.raises(DecodeError):
+        codec.decode(make_codec(other).encode(IMAGE, 1000), H, W)
+
+
+# --- isolation -----------------------------------------------------------------------------
+
+
+def corrupt(stream: bytes, rng: np.random.Generator) -> bytes:
+    """A truncated, bit-flipped or zero-filled copy of ``stream``."""
+    data = bytearray(stream)
+    kind = rng.integers(3)
+    if kind == 0:
+        return bytes(data[: rng.integers(1, len(data))])
+    if kind == 1:
+        for pos in rng.integers(0, len(data), size=rng.integers(1, 16)):
+            data[pos] ^= 1 << int(rng.integers(8))
+        return bytes(data)
+    start = int(rng.integers(len(data)))
+    data[start : start + int(rng.integers(1, 64))] = bytes(min(64, len(data) - start))
+    return bytes(data[: len(stream)])
+
+
+@pytest.mark.parametrize("name", LOSSY)
+def test_safe_decode_survives_corrupted_streams(decoder, name):
+    stream = make_codec(name).encode(IMAGE, 900)
+    rng = np.random.default_rng(7)
+    counts = Counter()
+    for _ in range(40):
+        outcome = decoder.decode(name, {}, corrupt(stream, rng), H, W, timeout_s=10)
+        counts[outcome.status] += 1
+        if outcome.ok:
+            assert outcome.image.shape == (H, W, 3) and outcome.image.dtype == np.uint8
+        else:
+            assert outcome.image is None and outcome.message
+    assert set(counts) <= {"ok", "exception", "timeout", "crash"}, counts
+    assert counts["exception"] >= 5, counts  # truncations at least are detected
+    clean = decoder.decode(name, {}, stream, H, W)
+    assert clean.ok and psnr(IMAGE, clean.image) > 25
+
+
+def test_worker_is_reused_then_replaced_after_hang_and_crash(decoder):
+    stream = make_codec("jpeg").encode(IMAGE, 900)
+    assert decoder.decode("jpeg", {}, stream, H, W).ok
+    pid, started = decoder.worker_pid, decoder.workers_started
+    assert decoder.decode("jpeg", {}, stream, H, W).ok
+    assert decoder.worker_pid == pid  # one persistent worker
+
+    hung = decoder.decode("test_hang", {}, b"x", H, W, timeout_s=0.5)
+    assert hung.status == "timeout" and hung.image is None
+    crashed = decoder.decode("test_crash", {}, b"x", H, W, timeout_s=30)
+    assert crashed.status == "crash" and "-11" in crashed.message  # SIGSEGV
+    bad = decoder.decode("test_bad_shape", {}, b"x", H, W, timeout_s=30)
+    assert bad.status == "bad_shape" and "float32 [64, 96]" in bad.message
+
+    assert decoder.decode("jpeg", {}, stream, H, W).ok
+    assert decoder.workers_started == started + 2  # one replacement per hang and per crash
+
+
+def test_close_ends_the_worker():
+    with SafeDecoder() as own:
+        assert own.decode("webp", {}, b"RIFF", H, W).status == "exception"
+        pid = own.worker_pid
+    assert own.worker_pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_trusted_decoder_runs_in_process_with_the_same_checks(decoder):
+    started = decoder.workers_started
+    ok = decoder.decode("original", {}, IMAGE.tobytes(), H, W)
+    short = decoder.decode("original", {}, IMAGE.tobytes()[:-3], H, W)
+    assert ok.ok and np.array_equal(ok.image, IMAGE)
+    assert short.status == "exception" and "DecodeError" in short.message
+    assert decoder.workers_started == started
+
+
+def test_safe_decode_with_torch_threads_in_the_parent():
+    torch = pytest.importorskip("torch")
+    torch.ones(256, 256) @ torch.ones(256, 256)  # start torch's thread pool in this process
+    stream = make_codec("jpeg2000").encode(IMAGE, 900)
+    outcome = safe_decode("jpeg2000", {}, stream, H, W, timeout_s=30)
+    assert outcome.ok and outcome.image.shape == (H, W, 3)
+
+
+def test_safe_decode_checks_name_and_params_before_decoding():
+    with pytest.raises(CodecConfigError, match="unknown codec"):
+        safe_decode("nope", {}, b"", H, W)
+    with pytest.raises(CodecConfigError, match="quality"):
+        safe_decode("jpeg", {"quality": 0}, b"", H, W)
