@@ -34,6 +34,7 @@ class SourceCodec(ABC):
     Example:
 
     >>> from skimage.data import astronaut
+    >>> from source_codecs import make_codec
     >>> codec = make_codec("jpeg")
     >>> image = astronaut()[:64, :96]                 # uint8 [64, 96, 3]
     >>> stream = codec.encode(image, max_bytes=600)   # len(stream) <= 600

@@ -110,6 +110,7 @@ class SafeDecoder:
 
     Example:
 
+    >>> from source_codecs import SafeDecoder
     >>> with SafeDecoder() as decoder:
     ...     outcome = decoder.decode("jpeg", {}, b"garbage", 64, 96, timeout_s=10)
     >>> outcome.status
@@ -151,9 +152,8 @@ class SafeDecoder:
         cls = codec_class(codec) if isinstance(codec, str) else codec
         params = dict(params or {})
         request = (bytes(data), int(height), int(width))
-        resolve_params(
-            cls.name, cls.parameters, params
-        )  # bad parameters raise here, not in a worker
+        # Bad parameters raise here, in the caller, not as a failure inside a worker.
+        resolve_params(cls.name, cls.parameters, params)
         with self._lock:
             if cls.trusted_decoder:
                 return _decode_checked(self._local, cls, params, request)

@@ -6,11 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from source_codecs.markers import drop_header_segments
 from source_codecs.params import Param
 from source_codecs.pillow_codec import PillowCodec
 from source_codecs.registry import register_codec
 
 __all__ = ["JPEG"]
+
+_APP0 = 0xFFE0  # JFIF application segment: density and thumbnail, unused by the decoder
+_SOS = 0xFFDA  # start of scan: the header ends here
 
 
 @register_codec("jpeg")
@@ -21,7 +25,8 @@ class JPEG(PillowCodec):
     :param subsampling: chroma subsampling, ``"4:2:0"`` (default), ``"4:2:2"`` or ``"4:4:4"``.
     :param progressive: write a progressive instead of a sequential stream (default False).
 
-    The stream is the complete JFIF file (quantisation and Huffman tables included). libjpeg-turbo
+    The stream is the JPEG interchange stream with quantisation and Huffman tables, without the JFIF
+    APP0 segment (18 bytes of density information the decoder does not use). libjpeg-turbo
     cannot go below about 0.06 bpp even on a flat image: lower budgets raise ``BudgetTooSmall``.
     """
 
@@ -48,3 +53,7 @@ class JPEG(PillowCodec):
             "progressive": self.params["progressive"],
             "optimize": True,
         }
+
+    def write(self, image: np.ndarray, knob: int) -> bytes:
+        """The stream for quality ``knob``, JFIF APP0 removed."""
+        return drop_header_segments(super().write(image, knob), {_APP0}, data_start=_SOS)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
-import struct
 from typing import Any
 
 import numpy as np
 
+from source_codecs.markers import drop_header_segments
 from source_codecs.params import Param
 from source_codecs.pillow_codec import PillowCodec
 from source_codecs.registry import register_codec
 
-__all__ = ["JPEG2000", "strip_comments"]
+__all__ = ["JPEG2000"]
 
 _SOT = 0xFF90  # start of tile-part: the main header ends here
 _COM = 0xFF64  # comment marker segment (OpenJPEG writes "Created by OpenJPEG version ...")
@@ -67,25 +67,4 @@ class JPEG2000(PillowCodec):
 
     def write(self, image: np.ndarray, knob: int) -> bytes:
         """The codestream for a requested size of ``knob`` bytes, comments removed."""
-        return strip_comments(super().write(image, knob))
-
-
-def strip_comments(codestream: bytes) -> bytes:
-    """Remove COM marker segments from the main header of a JPEG 2000 codestream.
-
-    COM segments carry free text that no decoder needs. The main header runs from SOC to the first
-    SOT; each marker segment there is a 2-byte marker and a 2-byte length that counts itself.
-
-    :param codestream: a raw .j2k codestream (starts with SOC ``FF 4F``).
-    :return: the same codestream without its main-header COM segments.
-    """
-    kept, pos = [codestream[:2]], 2
-    while pos + 4 <= len(codestream):
-        marker, length = struct.unpack(">HH", codestream[pos : pos + 4])
-        if marker == _SOT:
-            break
-        if marker != _COM:
-            kept.append(codestream[pos : pos + 2 + length])
-        pos += 2 + length
-    kept.append(codestream[pos:])
-    return b"".join(kept)
+        return drop_header_segments(super().write(image, knob), {_COM}, data_start=_SOT)
