@@ -1,0 +1,137 @@
+"""Throughput of the simulator: the default run, and one sweep on each executor.
+
+    python benchmarks/throughput.py [--skip-default] [--skip-executors]
+
+Writes benchmarks/results/throughput.md (the command, the machine, the numbers). Each run is a fresh
+``python -m simulator.run`` process, timed from start to exit (imports and model loads included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULT = ROOT / "benchmarks" / "results" / "throughput.md"
+
+EXECUTOR_SWEEP = {
+    "seed": 0,
+    "device": "cpu",
+    "data": {"source": "synthetic", "num_images": 4, "height": 256, "width": 512},
+    "codecs": [{"name": "jpeg2000"}, {"name": "webp"}, {"name": "original"}],
+    "link": {"bandwidth_ratio": ["1/48"], "snr_db": [0, 4, 8, 12]},
+    "channel": [{"model": "awgn"}, {"model": "rayleigh", "params": {"block_length": 64}}],
+    "metrics": ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"],
+    "output": {"plots": False},
+}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {gpu}, Python {platform.python_version()}, "
+        f"torch {torch.__version__}"
+    )
+
+
+def timed_run(config_path: Path, out: Path) -> float:
+    """Wall time of one CLI run in seconds."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "simulator.run", str(config_path), "--out", str(out), "--quiet"],
+        cwd=ROOT,
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def default_run(tmp: Path) -> list[str]:
+    config = yaml.safe_load((ROOT / "link.yaml").read_text())
+    seconds = timed_run(ROOT / "link.yaml", tmp / "default")
+    summary = pd.read_csv(tmp / "default" / "summary.csv")
+    images = int(summary["n_images"].sum())
+    return [
+        "## The default run (`python -m simulator.run link.yaml`)",
+        "",
+        "| points | images simulated | wall time [s] | images/s | target |",
+        "|---|---|---|---|---|",
+        f"| {len(summary)} | {images} | {seconds:.1f} | {images / seconds:.2f} | <= 180 s |",
+        "",
+        f"Codecs: {', '.join(c['name'] for c in config['codecs'])}; "
+        f"{config['data']['num_images']} images of {config['data']['height']}x{config['data']['width']}.",
+        "",
+    ]
+
+
+def executors(tmp: Path) -> list[str]:
+    rows, frames = [], {}
+    for name, workers in (("local", 1), ("processes", 2), ("dask", 2)):
+        config = {**EXECUTOR_SWEEP, "execution": {"executor": name, "workers": workers}}
+        path = tmp / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        seconds = timed_run(path, tmp / name)
+        summary = pd.read_csv(tmp / name / "summary.csv")
+        frames[name] = (tmp / name / "summary.csv").read_bytes()
+        images = int(summary["n_images"].sum())
+        rows.append(
+            f"| {name} | {workers} | {len(summary)} | {seconds:.1f} | "
+            f"{len(summary) / seconds:.3f} | {images / seconds:.2f} |"
+        )
+    same = all(frames[k] == frames["local"] for k in frames)
+    return [
+        "## One sweep on each executor",
+        "",
+        f"Sweep: {yaml.safe_dump(EXECUTOR_SWEEP, default_flow_style=True, width=1000).strip()}",
+        "",
+        "| executor | workers | points | wall time [s] | points/s | images/s |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"summary.csv byte-identical across executors: {'yes' if same else 'NO'}",
+        "",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-default", action="store_true")
+    parser.add_argument("--skip-executors", action="store_true")
+    args = parser.parse_args()
+    lines = [
+        "# Throughput",
+        "",
+        f"Command: `python benchmarks/throughput.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`",
+        f"Machine: {machine()}",
+        f"Date: {time.strftime('%Y-%m-%d')}",
+        "",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_default:
+            lines += default_run(Path(tmp))
+        if not args.skip_executors:
+            lines += executors(Path(tmp))
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
