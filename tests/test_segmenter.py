@@ -63,7 +63,7 @@ def test_class_weights_favour_rare_classes():
 
 
 def test_missing_weights_raise_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="segmenter.train"):
+    with pytest.raises(FileNotFoundError, match="segmentation.train"):
         load_segmenter(path=tmp_path / "nope.pt")
 
 

@@ -50,7 +50,7 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """JPEG round trip of one uint8 [H, W, 3] image."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    return np.array(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -64,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="resumable checkpoint (default: OUT with suffix .ckpt)")  # fmt: skip
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", type=Path, default=None, help="checkpoint to continue from")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this much training time even if steps remain (recorded)")  # fmt: skip
     return p.parse_args(argv)
 
 
@@ -162,6 +164,7 @@ def train(
         f"generated {len(images)} train + {len(val_images)} val scenes in {time.perf_counter() - t0:.0f} s"
     )
 
+    torch.manual_seed(args.seed)
     model = Segmenter(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = _lr_schedule(optimizer, args.steps)
@@ -199,7 +202,8 @@ def train(
 
     model.train()
     t_start = time.perf_counter() - elapsed
-    while step < args.steps:
+    limit = math.inf if args.max_minutes is None else 60 * args.max_minutes
+    while step < args.steps and elapsed < limit:
         idx = rng.integers(0, len(images), size=args.batch)
         x, y = augment_batch(list(images[idx]), list(labels[idx]), augment, rng)
         logits = model(x.to(device))
@@ -210,9 +214,9 @@ def train(
         scheduler.step()
         step += 1
         elapsed = time.perf_counter() - t_start
-        value = float(loss)
+        value = loss.item()
         loss_avg = value if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * value
-        if step % args.checkpoint_every == 0 or step == args.steps:
+        if step % args.checkpoint_every == 0 or step == args.steps or elapsed >= limit:
             checkpoint()
         if step % args.log_every == 0 or step == args.steps:
             lr = scheduler.get_last_lr()[0]
@@ -227,7 +231,7 @@ def train(
     history.append({"step": step, "loss": loss_avg, "val_miou": val_miou})
     summary = {
         "command": command,
-        "steps": step, "batch": args.batch, "train_seconds": round(elapsed, 1),
+        "steps": step, "planned_steps": args.steps, "batch": args.batch, "train_seconds": round(elapsed, 1),
         "final_loss": round(loss_avg, 4), "val_miou": round(val_miou, 4),
         "num_scenes": args.num_scenes, "num_val": args.num_val, "size": [args.height, args.width],
         "crop": list(crop) if crop else None, "history": history,
