@@ -54,7 +54,7 @@ class Canvas:
     :param width: Columns.
     :param rng: Random generator for the canvas's texture fields (consumed).
 
-    :ivar image: [height, width, 3] float32 RGB in 0..255 (before :meth:`finish`).
+    :ivar image: [3, height, width] float32 RGB planes in 0..255 (planar, so masked writes are fast).
     :ivar labels: [height, width] uint8 trainIds, 255 where nothing was painted.
     :ivar grain: [height, width] float32 fine noise in about [-1, 1] (texture of surfaces).
     :ivar blotch: [height, width] float32 coarse noise in about [-1, 1] (stains, lighting variation).
@@ -62,10 +62,10 @@ class Canvas:
 
     def __init__(self, height: int, width: int, rng: np.random.Generator) -> None:
         self.height, self.width = height, width
-        self.image = np.zeros((height, width, 3), dtype=np.float32)
+        self.image = np.zeros((3, height, width), dtype=np.float32)
         self.labels = np.full((height, width), IGNORE_INDEX, dtype=np.uint8)
-        self.grain = fractal_noise(rng, height, width, cells=width / 12, octaves=3, persistence=0.6)
-        self.blotch = fractal_noise(rng, height, width, cells=3.0, octaves=3)
+        self.grain = fractal_noise(rng, height, width, cells=width / 16, octaves=2, persistence=0.6)
+        self.blotch = fractal_noise(rng, height, width, cells=3.0, octaves=2)
 
     def paint(
         self,
@@ -75,42 +75,46 @@ class Canvas:
         texture: float | np.ndarray = 0.0,
         stains: float | np.ndarray = 0.0,
     ) -> None:
-        """Fill ``region`` with a textured colour and write its label.
+        """Fill ``region`` with a textured colour and write its label under the same mask.
 
         :param region: The pixels; `None` (off-canvas) paints nothing.
-        :param color: [3] RGB in 0..255, or [n, 3] per pixel of the region (row-major order).
-        :param label: trainId of every pixel, or [n] per pixel.
-        :param texture: Relative amplitude of the fine grain (0.1 = +-10 % brightness), scalar or [n].
-        :param stains: Relative amplitude of the coarse blotches, scalar or [n].
+        :param color: [3] RGB in 0..255, or [3, h, w] planes over the region's box.
+        :param label: trainId of every pixel, or [h, w] over the region's box.
+        :param texture: Relative amplitude of the fine grain (0.1 = +-10 % brightness), scalar or
+            broadcastable to [h, w].
+        :param stains: Relative amplitude of the coarse blotches, scalar or broadcastable to [h, w].
         """
         if region is None:
             return
         rows, cols = region.box
-        mask = region.mask
         rgb = np.asarray(color, dtype=np.float32)
+        if rgb.ndim == 1:
+            rgb = rgb[:, None, None]
         if np.any(texture) or np.any(stains):
-            rgb = rgb * self.gain(region, texture, stains)[:, None]
-        self.image[rows, cols][mask] = rgb
-        self.labels[rows, cols][mask] = label
+            rgb = rgb * self.gain(region, texture, stains)
+        for ch in range(3):
+            np.copyto(self.image[ch, rows, cols], rgb[ch], where=region.mask)
+        np.copyto(self.labels[rows, cols], label, where=region.mask, casting="unsafe")
 
     def gain(
         self, region: Region, texture: float | np.ndarray, stains: float | np.ndarray
     ) -> np.ndarray:
-        """[n] float32 brightness factors of the region's pixels: ``1 + texture*grain + stains*blotch``."""
+        """[h, w] float32 brightness factors over the region's box: ``1 + texture*grain + stains*blotch``."""
         rows, cols = region.box
-        mask = region.mask
         return (
             1.0
-            + np.asarray(texture, dtype=np.float32) * self.grain[rows, cols][mask]
-            + np.asarray(stains, dtype=np.float32) * self.blotch[rows, cols][mask]
+            + np.asarray(texture, dtype=np.float32) * self.grain[rows, cols]
+            + np.asarray(stains, dtype=np.float32) * self.blotch[rows, cols]
         )
 
-    def shade(self, region: Region | None, factor: float | np.ndarray) -> None:
+    def shade(self, region: Region | None, factor: float) -> None:
         """Multiply the image inside ``region`` by ``factor`` (shadows); labels are unchanged."""
         if region is None:
             return
         rows, cols = region.box
-        self.image[rows, cols][region.mask] *= np.asarray(factor, dtype=np.float32)[..., None]
+        for ch in range(3):
+            plane = self.image[ch, rows, cols]
+            np.multiply(plane, np.float32(factor), out=plane, where=region.mask)
 
     def finish(self, rng: np.random.Generator, exposure: float, noise: float) -> np.ndarray:
         """Apply exposure and sensor noise, quantise.
@@ -120,6 +124,7 @@ class Canvas:
         :param noise: Standard deviation of the additive sensor noise, in 0..255 units.
         :return: [height, width, 3] uint8 RGB.
         """
-        out = self.image * np.float32(exposure)
-        out += rng.standard_normal(out.shape[:2], dtype=np.float32)[..., None] * np.float32(noise)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        grain = rng.standard_normal((self.height, self.width), dtype=np.float32) * np.float32(noise)
+        out = self.image * np.float32(exposure) + (grain + np.float32(0.5))
+        np.clip(out, 0, 255, out=out)
+        return np.ascontiguousarray(out.astype(np.uint8).transpose(1, 2, 0))

@@ -8,72 +8,59 @@ import numpy as np
 
 from simulator.data.base import CITYSCAPES_CLASSES
 from simulator.data.synthetic.canvas import Canvas, Region
-from simulator.data.synthetic.ground import haze
+from simulator.data.synthetic.ground import fog
 from simulator.data.synthetic.layout import WALL_KINDS, FacadeSegment, StreetLayout
+from simulator.data.synthetic.textures import frac
 
-_LABEL = {
-    "building": CITYSCAPES_CLASSES.index("building"),
-    "wall": CITYSCAPES_CLASSES.index("wall"),
-    "fence": CITYSCAPES_CLASSES.index("fence"),
-    "hedge": CITYSCAPES_CLASSES.index("vegetation"),
-}
-_GRAIN = {"building": 0.05, "wall": 0.08, "fence": 0.05, "hedge": 0.45}
+BUILDING, GAP, WALL, FENCE, HEDGE = range(len(WALL_KINDS))
+_LABEL = np.array(
+    [CITYSCAPES_CLASSES.index(name) for name in ("building", "sky", "wall", "fence", "vegetation")],
+    dtype=np.uint8,
+)  # per kind (a gap is never painted)
+_GRAIN = np.array([0.05, 0.0, 0.08, 0.05, 0.45], dtype=np.float32)  # per kind
 _GLASS = np.array((45, 55, 68), dtype=np.float32)
 
 
-def _windows(
-    along: np.ndarray, y: np.ndarray, height: np.ndarray, bay: np.ndarray, storey: np.ndarray
-):
-    """Window and shop-front masks of a facade from its in-plane coordinates (all metres, broadcast)."""
-    u = np.mod(along / bay, 1.0)
-    v = np.mod(y / storey, 1.0)
-    upper = (y > 3.6) & (y < height - 0.8)
-    windows = upper & (u > 0.28) & (u < 0.72) & (v > 0.3) & (v < 0.78)
-    shops = (y > 0.3) & (y < 2.7) & (np.mod(along / (2.0 * bay), 1.0) < 0.7)
-    return windows, shops
-
-
-def _paint_facade(
+def _paint_surface(
     canvas: Canvas,
     layout: StreetLayout,
     region: Region,
     along: np.ndarray,
     y: np.ndarray,
-    depth: np.ndarray,
+    haze: np.ndarray,
     seg: dict[str, np.ndarray],
     light: float,
 ) -> None:
-    """Colour and label the pixels of ``region`` from per-pixel facade coordinates.
+    """Colour and label the pixels of ``region`` (box ``[h, w]``) lying on a facade plane.
 
-    :param along: [h, w] position along the facade, metres.
-    :param y: [h, w] height above the ground, metres.
-    :param depth: [h, w] depth, metres (for haze).
-    :param seg: per-pixel segment attributes broadcastable to [h, w]: ``kind`` (index into
-        ``WALL_KINDS``), ``height``, ``bay``, ``storey`` and ``color`` ([..., 3]).
+    Every argument broadcasts to ``[h, w]`` (per-column values as [1, w], per-row as [h, 1]).
+
+    :param along: Position along the plane (depth for a side plane, ``X`` for a frontal one), metres.
+    :param y: Height above the ground, metres.
+    :param haze: Fraction (0..1) of the colour replaced by the horizon sky (distance haze).
+    :param seg: Segment attributes: ``kind`` (index into ``WALL_KINDS``), ``height``, ``bay`` and
+        ``storey`` (metres), ``color`` (RGB 0..255, trailing axis 3).
+    :param light: Brightness of the surface's side (sun / shade).
     """
     kind, height = seg["kind"], seg["height"]
-    mask = region.mask
-    shape = mask.shape
-    color = np.broadcast_to(seg["color"], (*shape, 3)).astype(np.float32)
-    labels = np.zeros(shape, dtype=np.uint8)
-    grain = np.zeros(shape, dtype=np.float32)
-    for name, cls in _LABEL.items():
-        is_kind = np.broadcast_to(kind == WALL_KINDS.index(name), shape)
-        labels[is_kind] = cls
-        grain[is_kind] = _GRAIN[name]
-    building = np.broadcast_to(kind == WALL_KINDS.index("building"), shape)
-    windows, shops = _windows(along, y, height, seg["bay"], seg["storey"])
-    reflect = np.clip(y / np.maximum(height, 1.0), 0, 1)[..., None] * 0.45
-    glass = _GLASS * (1 - reflect) + layout.sky_horizon * reflect
-    color = np.where((building & (windows | shops))[..., None], glass, color)
-    wall_top = np.broadcast_to(kind == WALL_KINDS.index("wall"), shape) & (y > height - 0.12)
-    color = np.where(wall_top[..., None], color * 1.2, color)
-    ambient = (0.78 + 0.22 * np.clip(y / 4.0, 0, 1)) * light
-    color = color * ambient[..., None]
-    color = haze(color, np.broadcast_to(depth, shape), layout)
-    n = mask.sum()
-    texture = canvas.gain(region, grain[mask], np.full(n, 0.12, np.float32))
-    canvas.paint(region, color[mask] * texture[:, None], labels[mask])
+    u = frac(along / seg["bay"])
+    v = frac(y / seg["storey"])
+    windows = (u > 0.28) & (u < 0.72) & (v > 0.3) & (v < 0.78) & (y > 3.6) & (y < height - 0.8)
+    shop_bay = frac(along / (2.0 * seg["bay"])) < 0.7
+    glass = (kind == BUILDING) & (windows | (shop_bay & (y > 0.3) & (y < 2.7)))
+    reflect = np.clip(y / np.maximum(height, 1.0), 0, 1) * np.float32(0.45)
+    sky, pane = layout.sky_horizon[:, None, None], _GLASS[:, None, None]
+    glazing = pane + (sky - pane) * reflect
+    color = np.asarray(seg["color"], np.float32)
+    color = np.moveaxis(color if color.ndim > 1 else color[None, None], -1, 0)  # [3, ., .]
+    color = color + (glazing - color) * glass
+    ambient = (0.78 + 0.22 * np.clip(y * np.float32(0.25), 0, 1)) * np.float32(light)
+    ambient = ambient * np.where((kind == WALL) & (y > height - 0.12), 1.2, 1.0)
+    gain = canvas.gain(region, _GRAIN[kind], 0.12)
+    color = color * (ambient * gain)
+    color = color + (sky - color) * np.asarray(haze, np.float32)
+    shape = region.mask.shape
+    canvas.paint(region, np.broadcast_to(color, (3, *shape)), np.broadcast_to(_LABEL[kind], shape))
 
 
 def _segment_table(segments: tuple[FacadeSegment, ...]) -> dict[str, np.ndarray]:
@@ -99,54 +86,48 @@ def paint_street_side(
 
     Each image column of that side sees the plane at one depth ``Z = focal * X / (x - cx)``; the
     segment at that depth fixes the column's top and bottom rows, its class and its pattern.
-    Open segments (``gap``) and fence meshes leave what is behind visible.
+    Open segments (``gap``) and the holes of fence meshes leave what is behind visible.
     """
     cam = layout.camera
     xc = np.arange(canvas.width, dtype=np.float64) + 0.5
     cols = np.nonzero((xc < cam.center - 0.5) if side == 0 else (xc > cam.center + 0.5))[0]
     if cols.size == 0:
         return
-    z = cam.focal * plane_x / (xc[cols] - cam.center)
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    z = cam.focal * plane_x / (xc[c0:c1] - cam.center)
     table = _segment_table(segments)
     index = np.clip(np.searchsorted(table["z0"], z, side="right") - 1, 0, len(segments) - 1)
-    kind = table["kind"][index]
-    visible = (z > 0.3) & (z < min(layout.street_end, table["z1"][-1])) & (kind != 1)
+    seg = {name: table[name][index] for name in ("kind", "height", "bay", "storey", "color")}
+    visible = (z > 0.3) & (z < min(layout.street_end, table["z1"][-1])) & (seg["kind"] != GAP)
     if not visible.any():
         return
-    cols, z, index = cols[visible], z[visible], index[visible]
-    top = cam.horizon + cam.focal * (cam.elevation - table["height"][index]) / z
-    bottom = cam.horizon + cam.focal * cam.elevation / z
-    r0 = int(np.clip(np.floor(top.min()), 0, canvas.height))
-    r1 = int(np.clip(np.ceil(bottom.max()), 0, canvas.height))
-    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    z = np.where(visible, z, 1.0)
+    top = cam.horizon + cam.focal * (cam.elevation - seg["height"]) / z
+    bottom = np.where(visible, cam.horizon + cam.focal * cam.elevation / z, -1.0)
+    r0 = int(np.clip(np.floor(top[visible].min()), 0, canvas.height))
+    r1 = int(np.clip(np.ceil(bottom[visible].max()), 0, canvas.height))
     if r1 <= r0:
         return
     yc = np.arange(r0, r1, dtype=np.float32)[:, None] + np.float32(0.5)
-    full = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-    zz = np.zeros(c1 - c0)
-    zz[cols - c0] = z
-    inside = (yc >= top) & (yc < bottom)
-    full[:, cols - c0] = inside
-    seg = {k: v[index] for k, v in table.items() if k not in ("z0", "z1")}
-    seg_full = {k: np.zeros((c1 - c0, *v.shape[1:]), dtype=v.dtype) for k, v in seg.items()}
-    for k, v in seg.items():
-        seg_full[k][cols - c0] = v
-    y = (cam.elevation - (yc - cam.horizon) * zz[None, :] / cam.focal).astype(np.float32)
-    along = np.broadcast_to(zz[None, :], y.shape)
-    fence = seg_full["kind"] == WALL_KINDS.index("fence")
-    bars = (np.mod(along / np.maximum(seg_full["bay"], 0.05), 1.0) < 0.35) | (
-        y > seg_full["height"] - 0.1
+    mask = (yc >= top.astype(np.float32)) & (yc < bottom.astype(np.float32))
+    y = np.float32(cam.elevation) - (yc - np.float32(cam.horizon)) * (z / cam.focal).astype(
+        np.float32
     )
-    bars |= np.abs(y - 0.3 * seg_full["height"]) < 0.05
-    full &= ~(fence[None, :] & ~bars)
-    hedge = seg_full["kind"] == WALL_KINDS.index("hedge")
-    ragged = y > seg_full["height"] - 0.35 * (1 + canvas.grain[r0:r1, c0:c1])
-    full &= ~(hedge[None, :] & ragged)
-    if not full.any():
+    kind, height = seg["kind"], seg["height"]
+    if np.any(kind == FENCE):  # a mesh of bars and rails: the holes show what is behind
+        bars = (frac(z / seg["bay"]) < 0.35) | (y > height - 0.1)
+        bars |= np.abs(y - 0.3 * height) < 0.05
+        mask &= (kind != FENCE) | bars
+    if np.any(kind == HEDGE):  # ragged top
+        ragged = y > height - 0.35 * (1 + canvas.grain[r0:r1, c0:c1])
+        mask &= (kind != HEDGE) | ~ragged
+    if not mask.any():
         return
-    seg_full = {k: (v[None, :, :] if v.ndim == 2 else v[None, :]) for k, v in seg_full.items()}
-    _paint_facade(
-        canvas, layout, Region(r0, c0, full), along, y, zz[None, :], seg_full, layout.light[side]
+    seg = {name: v[None] for name, v in seg.items()}
+    haze = fog(z.astype(np.float32))[None]
+    region = Region(r0, c0, mask)
+    _paint_surface(
+        canvas, layout, region, z[None].astype(np.float32), y, haze, seg, layout.light[side]
     )
 
 
@@ -158,25 +139,27 @@ def paint_street_end(canvas: Canvas, layout: StreetLayout) -> None:
     x0, x1 = layout.facade_x(0) - 6.0, layout.facade_x(1) + 6.0
     (u0, u1), (v0, v1) = cam.project(np.array([x0, x1]), np.array([layout.end_height, 0.0]), z)
     r0, r1 = (
-        int(np.clip(np.floor(v0), 0, canvas.height)),
-        int(np.clip(np.ceil(v1), 0, canvas.height)),
+        int(np.clip(np.round(v0), 0, canvas.height)),
+        int(np.clip(np.round(v1), 0, canvas.height)),
     )
-    c0, c1 = int(np.clip(np.floor(u0), 0, canvas.width)), int(np.clip(np.ceil(u1), 0, canvas.width))
+    c0, c1 = (
+        int(np.clip(np.round(u0), 0, canvas.width)),
+        int(np.clip(np.round(u1), 0, canvas.width)),
+    )
     if r1 <= r0 or c1 <= c0:
         return
-    yc = np.arange(r0, r1, dtype=np.float32)[:, None] + 0.5
-    xc = np.arange(c0, c1, dtype=np.float32)[None, :] + 0.5
-    y = cam.elevation - (yc - cam.horizon) * z / cam.focal
-    along = np.broadcast_to((xc - cam.center) * z / cam.focal, (r1 - r0, c1 - c0))
-    mask = np.broadcast_to((y >= 0) & (y <= layout.end_height), along.shape)
-    if not mask.any():
-        return
+    yc = np.arange(r0, r1, dtype=np.float32)[:, None] + np.float32(0.5)
+    xc = np.arange(c0, c1, dtype=np.float32)[None, :] + np.float32(0.5)
+    y = np.float32(cam.elevation) - (yc - np.float32(cam.horizon)) * np.float32(z / cam.focal)
+    along = (xc - np.float32(cam.center)) * np.float32(z / cam.focal)
     seg = {
-        "kind": np.array(WALL_KINDS.index("building")),
+        "kind": np.array(BUILDING),
         "height": np.float32(layout.end_height),
         "bay": np.float32(3.0),
         "storey": np.float32(3.2),
         "color": layout.end_color,
     }
     light = 0.5 * (layout.light[0] + layout.light[1])
-    _paint_facade(canvas, layout, Region(r0, c0, mask.copy()), along, y, np.float32(z), seg, light)
+    region = Region(r0, c0, np.ones((r1 - r0, c1 - c0), dtype=bool))
+    haze = fog(np.float32(z))
+    _paint_surface(canvas, layout, region, along, y, haze, seg, light)

@@ -10,7 +10,7 @@ from simulator.data.synthetic import shapes
 from simulator.data.synthetic.camera import Camera
 from simulator.data.synthetic.canvas import Canvas, Region
 
-_CIRCLE = np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False)
+_CIRCLE = np.linspace(0.0, 2.0 * np.pi, 12, endpoint=False)
 
 
 class Painter:

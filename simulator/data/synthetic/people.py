@@ -8,6 +8,7 @@ import numpy as np
 
 from simulator.data.base import CITYSCAPES_CLASSES
 from simulator.data.synthetic.painter import Painter
+from simulator.data.synthetic.vehicles import DETAIL_PX
 
 PERSON, RIDER, MOTORCYCLE, BICYCLE = (
     CITYSCAPES_CLASSES.index(name) for name in ("person", "rider", "motorcycle", "bicycle")
@@ -31,6 +32,10 @@ def draw_person(
     stride = float(rng.uniform(0.0, 0.18))
     legs, top, skin = _pick(rng, _CLOTHES), _pick(rng, _CLOTHES), _pick(rng, _SKIN)
     hip, shoulder = 0.52 * h, 0.82 * h
+    if p.camera.scale(z) * h < DETAIL_PX:  # a few pixels tall: a clothed silhouette
+        p.paint(p.box(z, x - 0.18, 0.0, x + 0.18, shoulder), top, label)
+        p.paint(p.ellipse(z, x, 0.92 * h, 0.095, 0.12), skin, label)
+        return
     for side in (-1, 1):
         p.paint(
             p.line("frontal", z, x + 0.09 * side, hip, x + (0.1 + stride) * side, 0.04, 0.15),

@@ -41,8 +41,8 @@ def _traffic(rng: np.random.Generator, layout: StreetLayout) -> list[Item]:
         x_lane = layout.road_left + (lane + 0.5) * lane_w
         own = abs(x_lane) < lane_w / 2
         z = float(rng.uniform(7.0, 16.0) if own else rng.uniform(4.0, 12.0))
-        while z < 110.0:
-            if rng.random() < 0.55:
+        while z < 95.0:
+            if rng.random() < 0.5:
                 kind = str(rng.choice(kinds, p=(0.78, 0.1, 0.09, 0.03)))
                 x = x_lane + float(rng.normal(0.0, 0.2))
                 items.append(_vehicle(kind, x, z))
@@ -120,7 +120,7 @@ def _roadside(rng: np.random.Generator, layout: StreetLayout) -> list[Item]:
         toward = 1.0 if side == 0 else -1.0
         x = curb - toward * 0.5
         z = float(rng.uniform(3.0, 12.0))
-        while z < 140.0:
+        while z < 110.0:
             kind = str(rng.choice(FURNITURE, p=(0.2, 0.35, 0.2, 0.25)))
             items.append(Item(z, partial(draw_furniture, kind=kind, x=x, z=z, toward=toward)))
             z += float(rng.uniform(8.0, 28.0))
@@ -129,7 +129,7 @@ def _roadside(rng: np.random.Generator, layout: StreetLayout) -> list[Item]:
         tree_x = outer - toward * verge / 2 if verge > 0 else outer + toward * 0.8
         if verge > 0 or rng.random() < 0.5:
             z = float(rng.uniform(4.0, 15.0))
-            while z < 160.0:
+            while z < 120.0:
                 jitter = float(rng.normal(0.0, 0.2))
                 items.append(Item(z, partial(_draw_tree, x=tree_x + jitter, z=z)))
                 z += float(rng.uniform(7.0, 18.0))

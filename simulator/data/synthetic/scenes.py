@@ -36,18 +36,20 @@ def render_scene(
     :param width: Image columns.
     :return: ``(image, labels)``: [height, width, 3] uint8 RGB and [height, width] uint8 trainIds.
     """
-    layout = sample_layout(rng, height, width)
-    canvas = Canvas(height, width, rng)
-    paint_sky(canvas, layout, rng)
+    layout_rng, texture_rng, object_rng = rng.spawn(3)  # independent: same street at any size
+    layout = sample_layout(layout_rng, height, width)
+    canvas = Canvas(height, width, texture_rng)
+    paint_sky(canvas, layout, texture_rng)
     paint_ground(canvas, layout)
     paint_street_end(canvas, layout)
     for side in (0, 1):
         paint_street_side(canvas, layout, side, layout.facade_x(side), layout.facades[side])
         paint_street_side(canvas, layout, side, layout.sidewalk_edge(side), layout.fences[side])
     painter = Painter(canvas, layout.camera)
-    for item in populate(rng, layout):
-        item.draw(painter, rng)
-    image = canvas.finish(rng, layout.exposure, noise=float(rng.uniform(1.0, 3.0)))
+    items = populate(object_rng, layout)
+    for item, item_rng in zip(items, object_rng.spawn(len(items)), strict=True):
+        item.draw(painter, item_rng)
+    image = canvas.finish(texture_rng, layout.exposure, noise=float(layout_rng.uniform(1.0, 3.0)))
     return image, canvas.labels
 
 

@@ -51,17 +51,21 @@ def ellipse(shape: tuple[int, int], cx: float, cy: float, rx: float, ry: float) 
 
 def polygon(shape: tuple[int, int], xs: np.ndarray, ys: np.ndarray) -> Region | None:
     """Filled convex polygon with vertices ``(xs[k], ys[k])`` in either winding order."""
-    xs, ys = np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
-    grid = box_grid(shape, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+    px, py = np.asarray(xs, dtype=np.float64).tolist(), np.asarray(ys, dtype=np.float64).tolist()
+    grid = box_grid(shape, min(px), min(py), max(px), max(py))
     if grid is None:
         return None
     top, left, yc, xc = grid
-    area2 = float(np.sum(xs * np.roll(ys, -1) - np.roll(xs, -1) * ys))
-    sign = np.float32(1.0 if area2 >= 0 else -1.0)
+    n = len(px)
+    edges = [(px[k], py[k], px[(k + 1) % n], py[(k + 1) % n]) for k in range(n)]
+    sign = 1.0 if sum(ax * by - bx * ay for ax, ay, bx, by in edges) >= 0 else -1.0
     mask = np.ones((yc.shape[0], xc.shape[1]), dtype=bool)
-    for k in range(len(xs)):
-        ax, ay, bx, by = xs[k], ys[k], xs[(k + 1) % len(xs)], ys[(k + 1) % len(xs)]
-        mask &= sign * ((bx - ax) * (yc - ay) - (by - ay) * (xc - ax)) >= 0
+    for ax, ay, bx, by in edges:
+        # inside when sign * ((bx - ax) * (y - ay) - (by - ay) * (x - ax)) >= 0
+        a, b = sign * (bx - ax), sign * (by - ay)
+        if a == 0.0 and b == 0.0:
+            continue
+        mask &= (a * yc) - (b * xc) >= np.float32(a * ay - b * ax)
     return _region(top, left, mask)
 
 

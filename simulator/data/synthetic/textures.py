@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["fractal_noise", "value_noise"]
+__all__ = ["fractal_noise", "frac", "value_noise"]
 
 import numpy as np
 from PIL import Image
@@ -54,3 +54,8 @@ def fractal_noise(
         norm += amplitude
         amplitude *= persistence
     return total / np.float32(norm)
+
+
+def frac(x: np.ndarray) -> np.ndarray:
+    """Fractional part ``x - floor(x)`` in [0, 1) (for periodic patterns; much faster than ``np.mod``)."""
+    return x - np.floor(x)

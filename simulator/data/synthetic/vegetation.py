@@ -33,8 +33,7 @@ def _foliage(
         return
     region = Region(top, left, mask)
     light = np.clip(1.15 - 0.35 * ((yc - v) / (ry * s + 0.5)), 0.7, 1.3)
-    light = np.broadcast_to(light, mask.shape)[mask]
-    p.canvas.paint(region, rgb[None, :] * light[:, None], VEGETATION, texture=0.45, stains=0.15)
+    p.canvas.paint(region, rgb[:, None, None] * light, VEGETATION, texture=0.45, stains=0.15)
 
 
 def draw_tree(p: Painter, rng: np.random.Generator, x: float, z: float) -> None:

@@ -51,6 +51,8 @@ _PAINTS = np.array(
     dtype=np.float32,
 )
 _GLASS = np.array((35, 42, 52), dtype=np.float32)
+DETAIL_PX = 14.0
+"""Vehicles shorter than this on screen (pixels) are drawn without side, lights, plate and tyres."""
 _TYRE = np.array((25, 25, 25), dtype=np.float32)
 
 
@@ -100,7 +102,8 @@ def draw_vehicle(p: Painter, rng: np.random.Generator, kind: str, x: float, z: f
         np.array([z - 0.3, z - 0.3, z + shape.length, z + shape.length]),
     )
     p.canvas.shade(shadow, 0.55)
-    if abs(x) > w / 2:
+    detailed = p.camera.scale(z) * h >= DETAIL_PX
+    if abs(x) > w / 2 and detailed:
         _side(p, left if x > 0 else right, z, shape, body)
     top = h * shape.cabin
     p.paint(p.box(z, left, 0.25, right, top), body, lab, stains=0.05)
@@ -118,6 +121,8 @@ def draw_vehicle(p: Painter, rng: np.random.Generator, kind: str, x: float, z: f
         )
     else:
         p.paint(p.box(z, left + 0.12, h * 0.5, right - 0.12, h * 0.88), _GLASS, lab)
+    if not detailed:
+        return
     lamp = np.array((210, 30, 25) if rng.random() < 0.8 else (240, 240, 220), dtype=np.float32)
     for lx in (left + 0.08, right - 0.33):
         p.paint(p.box(z - 0.01, lx, 0.75, lx + 0.25, 0.9), lamp, lab, texture=0.0)
