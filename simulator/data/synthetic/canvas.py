@@ -47,6 +47,10 @@ class Region:
         return Region(self.top, self.left, mask)
 
 
+def _is_zero(amplitude: float | np.ndarray) -> bool:
+    return amplitude == 0 if isinstance(amplitude, (int, float)) else not np.any(amplitude)
+
+
 class Canvas:
     """An image and its trainId label map; every paint call writes both with the same mask.
 
@@ -90,10 +94,9 @@ class Canvas:
         rgb = np.asarray(color, dtype=np.float32)
         if rgb.ndim == 1:
             rgb = rgb[:, None, None]
-        if np.any(texture) or np.any(stains):
+        if not (_is_zero(texture) and _is_zero(stains)):
             rgb = rgb * self.gain(region, texture, stains)
-        for ch in range(3):
-            np.copyto(self.image[ch, rows, cols], rgb[ch], where=region.mask)
+        np.copyto(self.image[:, rows, cols], rgb, where=region.mask)
         np.copyto(self.labels[rows, cols], label, where=region.mask, casting="unsafe")
 
     def gain(

@@ -43,7 +43,10 @@ class Painter:
 
     def box(self, z: float, x0: float, y0: float, x1: float, y1: float) -> Region | None:
         """Pixels of the frontal rectangle ``[x0, x1] x [y0, y1]`` at depth ``z``."""
-        return self.frontal(z, np.array([x0, x1, x1, x0]), np.array([y0, y0, y1, y1]))
+        cam = self.camera
+        s = cam.focal / z
+        v0, v1 = cam.horizon + s * (cam.elevation - y1), cam.horizon + s * (cam.elevation - y0)
+        return shapes.rectangle(self.shape, cam.center + s * x0, v0, cam.center + s * x1, v1)
 
     def ground(self, x: np.ndarray, z: np.ndarray) -> Region | None:
         """Pixels of a convex polygon lying on the ground, vertices ``(x[k], z[k])``."""
