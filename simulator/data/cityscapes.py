@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from simulator.data.base import IGNORE_INDEX, DataConfigError, DataSource, Sample
+from simulator.data.base import IGNORE_INDEX, DataConfigError, Sample
+from simulator.data.files import ImageFiles
 from simulator.data.resize import fit_image, fit_labels, read_image
 
 # labelId -> trainId of the 19 evaluated classes (cityscapesScripts ``helpers/labels.py``).
@@ -67,7 +68,7 @@ def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
     return LABEL_TO_TRAIN_ID[label_ids]
 
 
-class Cityscapes(DataSource):
+class Cityscapes(ImageFiles):
     """Cityscapes images (and fine labels, when ``gtFine`` is present) resized to ``height x width``.
 
     The first ``num_images`` frames of ``split`` sorted by path (city, then frame) are used. Images are
@@ -99,20 +100,12 @@ class Cityscapes(DataSource):
         self.files = files[:num_images]
         self.height, self.width, self.split = height, width, split
         label_dir = self.root / "gtFine" / split
-        self.label_files: list[Path] | None = None
         if label_dir.is_dir():
-            self.label_files = [
+            labels = [
                 label_dir / p.parent.name / (p.name[: -len(_IMAGE_SUFFIX)] + _LABEL_SUFFIX)
                 for p in self.files
             ]
-            missing = [p for p in self.label_files if not p.is_file()]
-            if missing:
-                raise DataConfigError(
-                    f"source 'cityscapes': {len(missing)} frame(s) lack gtFine labels, e.g. '{missing[0]}'"
-                )
-
-    def __len__(self) -> int:
-        return len(self.files)
+            self.attach_labels(labels, "frame(s) lack gtFine labels")
 
     def _load(self, index: int) -> Sample:
         path = self.files[index]
@@ -127,7 +120,3 @@ class Cityscapes(DataSource):
     @property
     def mean_color(self) -> np.ndarray:
         return CITYSCAPES_MEAN.copy()
-
-    @property
-    def has_labels(self) -> bool:
-        return self.label_files is not None

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from simulator.data.base import IGNORE_INDEX, NUM_CLASSES, DataConfigError, DataSource, Sample
+from simulator.data.base import IGNORE_INDEX, NUM_CLASSES, DataConfigError, Sample
+from simulator.data.files import ImageFiles
 from simulator.data.resize import fit_image, fit_labels, read_image
 from simulator.data.samples import NATURAL_IMAGE_MEAN
 
@@ -57,7 +58,7 @@ def read_label_map(path: Path, shape: tuple[int, int]) -> np.ndarray:
     return labels
 
 
-class ImageFolder(DataSource):
+class ImageFolder(ImageFiles):
     """Images of a folder (see the module docstring), centre-cropped and resized to ``height x width``.
 
     :param root: The folder.
@@ -86,17 +87,9 @@ class ImageFolder(DataSource):
         self.files = files[:num_images]
         self.height, self.width = height, width
         label_dir = self.root / "labels"
-        self.label_files: list[Path] | None = None
         if label_dir.is_dir():
-            self.label_files = [label_dir / f"{p.stem}.png" for p in self.files]
-            missing = [p for p in self.label_files if not p.is_file()]
-            if missing:
-                raise DataConfigError(
-                    f"source 'folder': {len(missing)} image(s) lack a label map, e.g. '{missing[0]}'"
-                )
-
-    def __len__(self) -> int:
-        return len(self.files)
+            labels = [label_dir / f"{p.stem}.png" for p in self.files]
+            self.attach_labels(labels, "image(s) lack a label map")
 
     def _load(self, index: int) -> Sample:
         path = self.files[index]
@@ -110,7 +103,3 @@ class ImageFolder(DataSource):
     @property
     def mean_color(self) -> np.ndarray:
         return NATURAL_IMAGE_MEAN.copy()
-
-    @property
-    def has_labels(self) -> bool:
-        return self.label_files is not None

@@ -80,27 +80,14 @@ def draw_cycle(
             label,
         )
     hub, bb, seat, head = (0.0, r), (0.45 * base, r), (0.36 * base, 0.85), (0.92 * base, 0.9)
-    if motor:
-        p.paint(
-            p.on_plane(
-                plane,
-                at,
-                np.array([at_u(0.2), at_u(1.0), at_u(1.05), at_u(0.3)]),
-                np.array([0.35, 0.35, 0.85, 0.8]),
-            ),
-            frame,
-            label,
-        )
-        p.paint(
-            p.on_plane(
-                plane,
-                at,
-                np.array([at_u(0.1), at_u(0.6), at_u(0.6), at_u(0.1)]),
-                np.array([0.78, 0.78, 0.9, 0.9]),
-            ),
-            np.array((25, 25, 25)),
-            label,
-        )
+    if motor:  # body and seat
+        for us, ys, rgb in (
+            ((0.2, 1.0, 1.05, 0.3), (0.35, 0.35, 0.85, 0.8), frame),
+            ((0.1, 0.6, 0.6, 0.1), (0.78, 0.78, 0.9, 0.9), np.array((25, 25, 25))),
+        ):
+            p.paint(
+                p.on_plane(plane, at, np.array([at_u(k) for k in us]), np.array(ys)), rgb, label
+            )
     else:
         for a, b in ((hub, bb), (bb, seat), (seat, head), (bb, head), (hub, seat)):
             p.paint(p.line(plane, at, at_u(a[0]), a[1], at_u(b[0]), b[1], 0.05), frame, label)
