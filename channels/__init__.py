@@ -1,0 +1,30 @@
+"""Channel models (AWGN, Rayleigh, Rician, custom) and the physical layer on Sionna (:mod:`channels.phy`).
+
+A channel is a :class:`torch.nn.Module` built from keyword parameters, called as
+``y, h = channel(x, no)`` on complex symbols [batch, symbols]; see :class:`channels.base.Channel`.
+"""
+
+from channels.awgn import AWGNChannel
+from channels.base import Channel, noise_variance
+from channels.block_fading import BlockFadingChannel
+from channels.equalization import zf_equalize
+from channels.errors import ChannelConfigError
+from channels.family import channel_family
+from channels.rayleigh import RayleighChannel
+from channels.registry import available_channels, make_channel, register_channel
+from channels.rician import RicianChannel
+
+__all__ = [
+    "AWGNChannel",
+    "BlockFadingChannel",
+    "Channel",
+    "ChannelConfigError",
+    "RayleighChannel",
+    "RicianChannel",
+    "available_channels",
+    "channel_family",
+    "make_channel",
+    "noise_variance",
+    "register_channel",
+    "zf_equalize",
+]

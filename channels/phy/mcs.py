@@ -1,0 +1,55 @@
+"""Modulation and coding schemes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MCS", "MODULATIONS"]
+
+#: Modulation name -> bits per complex symbol. ``bpsk`` is Sionna's 1-bit PAM (+-1, real), the others
+#: Sionna's Gray-labelled square QAM; all have unit average energy.
+MODULATIONS: dict[str, int] = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}
+
+
+@dataclass(frozen=True)
+class MCS:
+    """A modulation and a nominal channel-code rate (``code_rate`` 1.0 = uncoded).
+
+    The rate the link really achieves is a little lower (CRC, whole payload bytes): see
+    :class:`channels.phy.framing.CodewordLayout`.
+    """
+
+    modulation: str
+    code_rate: float
+
+    def __post_init__(self) -> None:
+        if self.modulation not in MODULATIONS:
+            raise ValueError(
+                f"unknown modulation '{self.modulation}'; choose from {', '.join(MODULATIONS)}"
+            )
+        if not 0.0 < self.code_rate <= 1.0:
+            raise ValueError(f"code_rate must be in (0, 1], got {self.code_rate}")
+
+    @property
+    def bits_per_symbol(self) -> int:
+        """Coded bits per complex channel symbol."""
+        return MODULATIONS[self.modulation]
+
+    @property
+    def uncoded(self) -> bool:
+        """True for ``code_rate`` 1.0."""
+        return self.code_rate == 1.0
+
+    @property
+    def constellation(self) -> tuple[str, int]:
+        """Sionna ``(constellation_type, num_bits_per_symbol)`` of the modulation."""
+        return ("pam", 1) if self.modulation == "bpsk" else ("qam", self.bits_per_symbol)
+
+    @property
+    def name(self) -> str:
+        """E.g. ``"16qam r=0.50"`` or ``"qpsk uncoded"``."""
+        return (
+            f"{self.modulation} uncoded"
+            if self.uncoded
+            else f"{self.modulation} r={self.code_rate:.2f}"
+        )
