@@ -21,6 +21,10 @@ _BUILTIN: dict[str, str] = {
     "jpeg": "source_codecs.jpeg",
     "webp": "source_codecs.webp",
     "jpeg2000": "source_codecs.jpeg2000",
+    "bpg": "source_codecs.bpg",
+    "vvc": "source_codecs.vvc",
+    "avif": "source_codecs.avif",
+    "jpegxl": "source_codecs.jpegxl",
 }
 
 _REGISTERED: dict[str, type[SourceCodec]] = {}
