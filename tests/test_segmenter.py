@@ -82,12 +82,15 @@ def test_shipped_segmenter_recognises_held_out_scenes():
     images = torch.from_numpy(np.stack([s.image for s in samples])).permute(0, 3, 1, 2) / 255.0
     pred = segment(images.float())
     assert pred.shape == (4, 256, 512) and pred.dtype == torch.int64
-    cm = ConfusionMatrix(num_classes=19, ignore_index=255)
-    cm.update(pred, torch.from_numpy(np.stack([s.labels for s in samples]).astype(np.int64)))
-    assert cm.miou() > 0.7
-    # A flat grey image carries no scene: the prediction must collapse, not reproduce the labels.
-    flat = segment(torch.full_like(images[:1].float(), 0.5))
-    assert (flat == flat.flatten().mode().values).float().mean() > 0.5
+    labels = torch.from_numpy(np.stack([s.labels for s in samples]).astype(np.int64))
+    matched = ConfusionMatrix(num_classes=19, ignore_index=255)
+    matched.update(pred, labels)
+    assert matched.miou() > 0.7
+    # Scored against another scene's labels, the same predictions must do much worse: the
+    # segmenter reads the image, it does not just paint the typical street layout.
+    shuffled = ConfusionMatrix(num_classes=19, ignore_index=255)
+    shuffled.update(pred, labels.roll(1, dims=0))
+    assert shuffled.miou() < matched.miou() - 0.15
 
 
 def _tiny_args(tmp_path, name, steps):

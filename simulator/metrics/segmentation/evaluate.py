@@ -73,7 +73,7 @@ def inference_ms(
 
 
 def _markdown(cm: ConfusionMatrix, n: int, ms: float) -> str:
-    ious = cm.per_class_iou()
+    ious = [float(v) for v in cm.per_class_iou()]
     rows = [f"| {name} | {iou:.4f} |" for name, iou in zip(CITYSCAPES_CLASSES, ious, strict=True)]
     return "\n".join(
         [f"mIoU on {n} test scenes: **{cm.miou():.4f}**; inference {ms:.1f} ms per image", "",

@@ -8,13 +8,13 @@ Usage::
 
 Scenes are generated once into memory (``--num-scenes`` of them), then every step draws a batch,
 augments it (:mod:`~simulator.metrics.segmentation.augment`: crops, flips, JPEG, blur, noise, colour)
-and takes an AdamW step on a class-weighted cross-entropy (one-cycle learning rate). A resumable
+and takes an AdamW step on a class-weighted cross-entropy (warm-up, then cosine decay of the learning rate). A resumable
 checkpoint is written every ``--checkpoint-every`` steps; the final weights go to ``--out``.
 """
 
 from __future__ import annotations
 
-__all__ = ["build_cache", "class_weights", "main", "parse_args", "train"]
+__all__ = ["build_cache", "class_weights", "lr_factor", "main", "parse_args", "train"]
 
 import argparse
 import math
@@ -65,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", type=Path, default=None, help="checkpoint to continue from")
     p.add_argument("--max-minutes", type=float, default=None,
-                   help="stop after this much training time even if steps remain (recorded)")  # fmt: skip
+                   help="training-time budget: the learning rate anneals by then and training "
+                        "stops, even if steps remain (the steps done are recorded)")  # fmt: skip
     return p.parse_args(argv)
 
 
@@ -111,19 +112,15 @@ def class_weights(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> torch.T
     return torch.tensor(np.clip(weights, 0.25, 4.0), dtype=torch.float32)
 
 
-def _lr_schedule(
-    optimizer: torch.optim.Optimizer, steps: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """Linear warm-up over 5% of the steps, then cosine decay to 1% of the peak."""
-    warmup = max(1, steps // 20)
+def lr_factor(progress: float) -> float:
+    """Learning-rate multiplier at a fraction ``progress`` in [0, 1] of the training.
 
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, steps - warmup))
-        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    Linear warm-up over the first 5%, then cosine decay to 1% of the peak.
+    """
+    if progress < 0.05:
+        return 0.05 + 0.95 * progress / 0.05
+    t = min(1.0, (progress - 0.05) / 0.95)
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -167,7 +164,6 @@ def train(
     torch.manual_seed(args.seed)
     model = Segmenter(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    scheduler = _lr_schedule(optimizer, args.steps)
     weights = class_weights(labels).to(device)
     rng = np.random.default_rng(args.seed)
     step, elapsed, loss_avg, history = 0, 0.0, math.nan, []
@@ -177,7 +173,6 @@ def train(
             raise ValueError(f"{args.resume}: checkpoint architecture differs from the options")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
         rng.bit_generator.state = ckpt["rng"]
         step, elapsed, loss_avg, history = (
             ckpt["step"],
@@ -190,7 +185,7 @@ def train(
     def checkpoint() -> None:
         _save_checkpoint(checkpoint_path, {
             "config": config.to_dict(), "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "optimizer": optimizer.state_dict(),
             "rng": rng.bit_generator.state, "step": step, "elapsed": elapsed, "loss": loss_avg,
             "history": history, "args": vars(args),
         })  # fmt: skip
@@ -204,6 +199,11 @@ def train(
     t_start = time.perf_counter() - elapsed
     limit = math.inf if args.max_minutes is None else 60 * args.max_minutes
     while step < args.steps and elapsed < limit:
+        # With a time budget the schedule follows whichever runs out first, steps or time, so
+        # that the learning rate has annealed when the budget ends (not reproducible bit for bit).
+        progress = max(step / args.steps, elapsed / limit)
+        for group in optimizer.param_groups:
+            group["lr"] = args.lr * lr_factor(progress)
         idx = rng.integers(0, len(images), size=args.batch)
         x, y = augment_batch(list(images[idx]), list(labels[idx]), augment, rng)
         logits = model(x.to(device))
@@ -211,7 +211,6 @@ def train(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        scheduler.step()
         step += 1
         elapsed = time.perf_counter() - t_start
         value = loss.item()
@@ -219,7 +218,7 @@ def train(
         if step % args.checkpoint_every == 0 or step == args.steps or elapsed >= limit:
             checkpoint()
         if step % args.log_every == 0 or step == args.steps:
-            lr = scheduler.get_last_lr()[0]
+            lr = optimizer.param_groups[0]["lr"]
             log(f"step {step}/{args.steps}  loss {loss_avg:.4f}  lr {lr:.2e}  "
                 f"{step * args.batch / elapsed:.1f} img/s  {elapsed / 60:.1f} min")  # fmt: skip
         if step % args.eval_every == 0 and step < args.steps:
