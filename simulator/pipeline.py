@@ -135,7 +135,8 @@ class LinkSimulator:
         """The fixed MCS, or the one ``auto`` picks at this SNR for this channel's family."""
         mcs = self.config.link.mcs
         if mcs == "auto":
-            return auto_mcs(point.snr_db, self.fec, channel_family(point.channel.model))
+            family = channel_family(point.channel.model, point.channel.params)
+            return auto_mcs(point.snr_db, self.fec, family)
         return MCS(mcs.modulation, mcs.code_rate)
 
     def run_point(self, point: SweepPoint) -> PointResult:
