@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["channel_family"]
+import torch
+
+from channels.awgn import AWGNChannel
+from channels.rayleigh import RayleighChannel
+
+__all__ = ["channel_family", "family_channel"]
 
 
 def channel_family(model: str, params: dict[str, Any] | None = None) -> str:
@@ -18,3 +23,14 @@ def channel_family(model: str, params: dict[str, Any] | None = None) -> str:
         return "awgn"
     block_length = int((params or {}).get("block_length", 1))
     return "rayleigh" if block_length <= 1 else f"rayleigh_bl{block_length}"
+
+
+def family_channel(family: str) -> torch.nn.Module:
+    """The channel a BLER table of ``family`` is measured on (inverse of :func:`channel_family`)."""
+    if family == "awgn":
+        return AWGNChannel()
+    if family == "rayleigh":
+        return RayleighChannel()
+    if family.startswith("rayleigh_bl") and family.removeprefix("rayleigh_bl").isdigit():
+        return RayleighChannel(block_length=int(family.removeprefix("rayleigh_bl")))
+    raise ValueError(f"unknown channel family '{family}'; use awgn, rayleigh or rayleigh_bl<L>")

@@ -1,0 +1,41 @@
+"""Measure and write a BLER table for ``mcs: auto``.
+
+``python -m channels.phy.build_bler_tables --n 1024 --iterations 20 --family awgn``
+writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from channels.phy.bler import BLERBudget
+from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
+from channels.phy.mcs_table import TABLE_DIR, build_bler_table
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, measure the table, write it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--code", choices=FEC_CODES, default="ldpc5g")
+    parser.add_argument("--n", type=int, default=1024)
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--cn-update", choices=CN_UPDATES, default="boxplus-phi")
+    parser.add_argument("--family", default="awgn", help="awgn | rayleigh | rayleigh_bl<L>")
+    parser.add_argument("--min-errors", type=int, default=40)
+    parser.add_argument("--max-codewords", type=int, default=1200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    fec = FECConfig(args.code, args.n, args.iterations, args.cn_update)
+    budget = BLERBudget(min_errors=args.min_errors, max_codewords=args.max_codewords)
+    table = build_bler_table(fec, args.family, budget, seed=args.seed, log=print)
+    out = args.out or TABLE_DIR / f"{fec.key}_{args.family}.json"
+    table.save(out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Link adaptation: the highest-throughput MCS whose tabulated BLER meets a target.
+
+BLER tables are measured by this project over the real :class:`~channels.phy.link.DigitalLink`
+(``python -m channels.phy.build_bler_tables``). Tables for the default FEC (5G LDPC n=1024, 20
+iterations) on the ``awgn`` and ``rayleigh`` families are committed under ``channels/phy/bler_tables/``;
+any other (FEC, family) is measured on first use with a reduced budget and cached under
+``~/.cache/semcom-sim/bler/``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from channels.family import family_channel
+from channels.phy.bler import BLERBudget, measure_bler
+from channels.phy.bler_table import BLERTable
+from channels.phy.fec import FECConfig
+from channels.phy.framing import CodewordLayout
+from channels.phy.link import DigitalLink
+from channels.phy.mcs import MCS, MODULATIONS
+
+__all__ = [
+    "BLER_TARGET",
+    "CACHE_DIR",
+    "CODED_MCS",
+    "SNR_GRID_DB",
+    "TABLE_DIR",
+    "UNCODED_MCS",
+    "auto_mcs",
+    "bler_table",
+    "build_bler_table",
+    "candidate_mcs",
+]
+
+#: The 5G-like candidate set for coded links (nominal rates), most robust first.
+CODED_MCS: tuple[MCS, ...] = (
+    MCS("bpsk", 1 / 3),
+    MCS("bpsk", 1 / 2),
+    MCS("qpsk", 1 / 3),
+    MCS("qpsk", 1 / 2),
+    MCS("qpsk", 2 / 3),
+    MCS("qpsk", 3 / 4),
+    MCS("16qam", 1 / 2),
+    MCS("16qam", 2 / 3),
+    MCS("16qam", 3 / 4),
+    MCS("64qam", 2 / 3),
+    MCS("64qam", 3 / 4),
+    MCS("64qam", 5 / 6),
+    MCS("256qam", 3 / 4),
+    MCS("256qam", 5 / 6),
+)
+#: Candidates for ``fec: none``.
+UNCODED_MCS: tuple[MCS, ...] = tuple(MCS(m, 1.0) for m in MODULATIONS)
+
+BLER_TARGET = 0.1
+SNR_GRID_DB: tuple[float, ...] = tuple(float(s) for s in range(-6, 33))
+TABLE_DIR = Path(__file__).parent / "bler_tables"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semcom-sim" / "bler"
+_FIRST_USE_BUDGET = BLERBudget(probe=16, batch=64, min_errors=20, max_codewords=256)
+
+
+def candidate_mcs(fec: FECConfig) -> list[MCS]:
+    """The candidate MCS that ``fec`` can carry (a short ``n`` rules some out), most robust first."""
+    candidates = UNCODED_MCS if fec.code == "none" else CODED_MCS
+    usable = []
+    for mcs in candidates:
+        try:
+            CodewordLayout.of(mcs, fec)
+        except ValueError:
+            continue
+        usable.append(mcs)
+    return usable
+
+
+def build_bler_table(
+    fec: FECConfig,
+    family: str,
+    budget: BLERBudget,
+    snr_grid: tuple[float, ...] = SNR_GRID_DB,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> BLERTable:
+    """Measure the BLER of every candidate MCS on ``snr_grid`` over the ``family`` channel.
+
+    Per MCS the grid is swept upwards; once a point shows no block error in ``budget.max_codewords``
+    codewords, the higher points are not simulated (BLER 0, stored with 0 codewords).
+    """
+    import sionna.phy
+
+    sionna.phy.config.seed = seed  # seeds Sionna's and torch's generators: reproducible tables
+    rng = np.random.default_rng(seed)
+    channel = family_channel(family)
+    table = BLERTable(fec.key, family, list(snr_grid))
+    start = time.time()
+    for mcs in candidate_mcs(fec):
+        link = DigitalLink(mcs, fec, channel, max_batch_codewords=512)
+        errors, counts, clean = [], [], False
+        for snr in snr_grid:
+            e, c = (0, 0) if clean else measure_bler(link, snr, budget, rng)
+            clean = clean or (e == 0 and c >= budget.max_codewords)
+            errors.append(e)
+            counts.append(c)
+        table.errors[mcs.name], table.codewords[mcs.name] = errors, counts
+        if log:
+            log(
+                f"{family} {fec.key} {mcs.name}: {sum(counts)} codewords, {time.time() - start:.0f} s"
+            )
+    table.meta = {"budget": vars(budget), "seed": seed, "seconds": round(time.time() - start, 1)}
+    return table
+
+
+def _table_file(fec: FECConfig, family: str) -> str:
+    return f"{fec.key}_{family}.json"
+
+
+@lru_cache(maxsize=32)
+def bler_table(fec: FECConfig, family: str) -> BLERTable:
+    """The committed table of (``fec``, ``family``), else the cached one, else one measured now."""
+    name = _table_file(fec, family)
+    for folder in (TABLE_DIR, CACHE_DIR):
+        if (folder / name).is_file():
+            return BLERTable.load(folder / name)
+    print(
+        f"mcs auto: no BLER table for {fec.key} on {family}; measuring one now "
+        f"(reduced budget) and caching it in {CACHE_DIR / name}"
+    )
+    table = build_bler_table(fec, family, _FIRST_USE_BUDGET)
+    table.save(CACHE_DIR / name)
+    return table
+
+
+def auto_mcs(
+    snr_db: float, fec: FECConfig, channel_family: str, target: float = BLER_TARGET
+) -> MCS:
+    """The candidate MCS of highest payload throughput whose tabulated BLER at ``snr_db`` is <= ``target``.
+
+    Throughput is payload bits per channel symbol (:attr:`CodewordLayout.payload_bits_per_symbol`).
+    The tabulated BLER is conservative (see :meth:`BLERTable.bler`), so the pick is non-decreasing in
+    SNR. If no candidate meets the target (very low SNR), the most robust candidate is returned.
+
+    :param snr_db: Es/N0 per complex symbol, dB.
+    :param fec: the channel code (``fec.code == "none"`` picks among uncoded modulations).
+    :param channel_family: ``awgn``, ``rayleigh`` or ``rayleigh_bl<L>``; see :func:`channels.channel_family`.
+    """
+    table = bler_table(fec, channel_family)
+    candidates = [m for m in candidate_mcs(fec) if m.name in table.errors]
+    if not candidates:
+        raise ValueError(f"no MCS can be carried by {fec.key}")
+    feasible = [m for m in candidates if table.bler(m.name, snr_db) <= target]
+    if not feasible:
+        return candidates[0]
+    return max(feasible, key=lambda m: CodewordLayout.of(m, fec).payload_bits_per_symbol)
