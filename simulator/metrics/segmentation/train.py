@@ -130,6 +130,39 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def _restore(
+    path: Path,
+    config: SegmenterConfig,
+    model: Segmenter,
+    optimizer: torch.optim.Optimizer,
+    rng: np.random.Generator,
+) -> tuple[int, float, float, list[dict[str, float]]]:
+    """Load a training checkpoint in place; returns (step, elapsed s, smoothed loss, history)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    if SegmenterConfig.from_dict(ckpt["config"]) != config:
+        raise ValueError(f"{path}: checkpoint architecture differs from the options")
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    rng.bit_generator.state = ckpt["rng"]
+    return ckpt["step"], ckpt["elapsed"], ckpt["loss"], ckpt["history"]
+
+
+def _train_step(
+    model: Segmenter,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    weights: torch.Tensor,
+) -> float:
+    """One AdamW step on the class-weighted cross-entropy; returns the loss."""
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels, weight=weights, ignore_index=IGNORE_INDEX)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def train(
     args: argparse.Namespace,
     log: Callable[[str], None] = print,
@@ -168,18 +201,7 @@ def train(
     rng = np.random.default_rng(args.seed)
     step, elapsed, loss_avg, history = 0, 0.0, math.nan, []
     if args.resume is not None:
-        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
-        if SegmenterConfig.from_dict(ckpt["config"]) != config:
-            raise ValueError(f"{args.resume}: checkpoint architecture differs from the options")
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        rng.bit_generator.state = ckpt["rng"]
-        step, elapsed, loss_avg, history = (
-            ckpt["step"],
-            ckpt["elapsed"],
-            ckpt["loss"],
-            ckpt["history"],
-        )
+        step, elapsed, loss_avg, history = _restore(args.resume, config, model, optimizer, rng)
         log(f"resumed from {args.resume} at step {step}")
 
     def checkpoint() -> None:
@@ -206,14 +228,9 @@ def train(
             group["lr"] = args.lr * lr_factor(progress)
         idx = rng.integers(0, len(images), size=args.batch)
         x, y = augment_batch(list(images[idx]), list(labels[idx]), augment, rng)
-        logits = model(x.to(device))
-        loss = F.cross_entropy(logits, y.to(device), weight=weights, ignore_index=IGNORE_INDEX)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        value = _train_step(model, optimizer, x.to(device), y.to(device), weights)
         step += 1
         elapsed = time.perf_counter() - t_start
-        value = loss.item()
         loss_avg = value if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * value
         if step % args.checkpoint_every == 0 or step == args.steps or elapsed >= limit:
             checkpoint()
