@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["DistributionMetrics"]
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -24,6 +25,9 @@ class DistributionMetrics:
     The Inception network is loaded on first use (once per device, shared).
 
     :param device: Where the Inception network runs.
+    :param extractor: Another feature space: a callable mapping images float32 [B, 3, H, W] in
+        [0, 1] to features [B, d]. ``None`` (default): Inception-v3 pool3, which FID and KID are
+        defined on.
     :param resize: Preprocessing resize, see :class:`~simulator.metrics.inception.InceptionFeatures`.
     :param kid_subsets: Number of KID subsets.
     :param kid_subset_size: Pairs per KID subset (at most the number of pairs).
@@ -39,6 +43,7 @@ class DistributionMetrics:
     def __init__(
         self,
         device: str | torch.device = "cpu",
+        extractor: Callable[[torch.Tensor], torch.Tensor] | None = None,
         resize: Resize = "tf_bilinear",
         kid_subsets: int = 100,
         kid_subset_size: int = 1000,
@@ -49,12 +54,12 @@ class DistributionMetrics:
         self.kid_subsets = kid_subsets
         self.kid_subset_size = kid_subset_size
         self.seed = seed
-        self._extractor: InceptionFeatures | None = None
+        self._extractor = extractor
         self._ref: list[torch.Tensor] = []
         self._rec: list[torch.Tensor] = []
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Inception pool3 features, float32 [B, 2048] on ``device``, of images [B, 3, H, W] in [0, 1]."""
+        """Features (Inception pool3: float32 [B, 2048] on ``device``) of images [B, 3, H, W] in [0, 1]."""
         if self._extractor is None:
             self._extractor = InceptionFeatures(self.device, resize=self.resize)
         return self._extractor(images)

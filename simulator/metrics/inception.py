@@ -62,7 +62,8 @@ def inception_weights() -> Path:
 def _load(device: str) -> torch.jit.ScriptModule:
     model = torch.jit.load(str(inception_weights()), map_location="cpu")
     model.eval()
-    model.requires_grad_(False)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
     return model.to(device)
 
 
