@@ -33,6 +33,7 @@ from skimage.data import astronaut
 
 from source_codecs import BudgetTooSmall, SafeDecoder, make_codec
 from source_codecs.annexb import hevc_nal_type, split_nal_units, vvc_nal_type
+from source_codecs.corruption import CORRUPTIONS, corrupt_stream
 
 RESULT = Path(__file__).resolve().parent / "results" / "classical_codecs.md"
 CODECS = ["jpeg", "webp", "jpeg2000", "bpg", "vvc", "avif", "jpegxl"]
@@ -89,17 +90,6 @@ def parameter_set_bytes(codec_name: str, stream: bytes) -> int | None:
     return sum(len(c) + len(u) for c, u in split_nal_units(stream) if nal_type(u) in kinds)
 
 
-def damage(stream: bytes, case: int, rng: np.random.Generator) -> bytes:
-    """0: truncated; 1: 1..8 bit flips anywhere; 2: 1..3 bit flips in the first 32 bytes."""
-    data = bytearray(stream)
-    if case == 0:
-        return bytes(data[: int(rng.integers(1, len(data)))])
-    span = len(data) if case == 1 else min(32, len(data))
-    for pos in rng.integers(0, span, size=int(rng.integers(1, 9 if case == 1 else 4))):
-        data[pos] ^= 1 << int(rng.integers(8))
-    return bytes(data)
-
-
 def fuzz(image: np.ndarray, count: int) -> list[dict]:
     height, width = image.shape[:2]
     rows = []
@@ -111,7 +101,12 @@ def fuzz(image: np.ndarray, count: int) -> list[dict]:
             start = time.perf_counter()
             for i in range(count):
                 outcome = decoder.decode(
-                    name, {}, damage(stream, i % 3, rng), height, width, timeout_s=20
+                    name,
+                    {},
+                    corrupt_stream(stream, CORRUPTIONS[i % 3], rng),
+                    height,
+                    width,
+                    timeout_s=20,
                 )
                 counts[outcome.status] += 1
             rows.append(

@@ -18,6 +18,7 @@ from source_codecs.annexb import (
     split_nal_units,
     vvc_nal_type,
 )
+from source_codecs.corruption import CORRUPTIONS, corrupt_stream
 from source_codecs.jpegxl import jxl_declared_size
 from source_codecs.knob_codec import KnobCodec
 from source_codecs.ycbcr import pad_to_even, planes_to_rgb, rgb_to_planes
@@ -203,18 +204,6 @@ def test_ycbcr_round_trip_and_subsampling():
 # --- corrupted streams through the isolated decoder ---------------------------------------------------
 
 
-def damage(stream: bytes, case: int, rng: np.random.Generator) -> bytes:
-    """Case 0: truncated at a random length; 1: 1..8 bit flips anywhere; 2: 1..3 bit flips in the
-    first 32 bytes (the headers)."""
-    data = bytearray(stream)
-    if case == 0:
-        return bytes(data[: int(rng.integers(1, len(data)))])
-    span = len(data) if case == 1 else min(32, len(data))
-    for pos in rng.integers(0, span, size=int(rng.integers(1, 9 if case == 1 else 4))):
-        data[pos] ^= 1 << int(rng.integers(8))
-    return bytes(data)
-
-
 @pytest.mark.parametrize("name", CLASSICAL)
 def test_safe_decode_survives_truncated_and_bit_flipped_streams(name):
     params = CLASSICAL[name]
@@ -222,7 +211,9 @@ def test_safe_decode_survives_truncated_and_bit_flipped_streams(name):
     rng = np.random.default_rng(2026)
     counts = Counter()
     for i in range(FUZZ_CASES):
-        outcome = safe_decode(name, params, damage(stream, i % 3, rng), H, W, timeout_s=15)
+        outcome = safe_decode(
+            name, params, corrupt_stream(stream, CORRUPTIONS[i % 3], rng), H, W, timeout_s=15
+        )
         counts[outcome.status] += 1
         if outcome.ok:
             assert outcome.image.shape == (H, W, 3) and outcome.image.dtype == np.uint8
@@ -234,3 +225,18 @@ def test_safe_decode_survives_truncated_and_bit_flipped_streams(name):
     assert counts["exception"] >= FUZZ_CASES // 6, counts  # truncations at least are detected
     clean = safe_decode(name, params, stream, H, W)  # the decoder still works afterwards
     assert clean.ok and psnr(IMAGE, clean.image) > 25
+
+
+def test_corrupt_stream_kinds():
+    rng = np.random.default_rng(0)
+    stream = bytes(range(200))
+    cut = [corrupt_stream(stream, "truncate", rng) for _ in range(50)]
+    assert all(0 < len(c) < len(stream) and stream.startswith(c) for c in cut)
+    for kind, span in (("flip_anywhere", 200), ("flip_header", 32)):
+        for _ in range(50):
+            flipped = corrupt_stream(stream, kind, rng)
+            diff = np.frombuffer(flipped, np.uint8) ^ np.frombuffer(stream, np.uint8)
+            changed = np.flatnonzero(diff)
+            assert len(flipped) == len(stream) and 1 <= len(changed) and changed.max() < span
+    with pytest.raises(ValueError, match="truncate"):
+        corrupt_stream(stream, "erase", rng)
