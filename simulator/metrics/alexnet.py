@@ -55,6 +55,14 @@ class BlurPool2d(nn.Module):
         return F.conv2d(x, self.filt, stride=2, groups=x.shape[1])
 
 
+def _conv3x3_layers() -> list[nn.Module]:
+    """The last three convolutions (3x3, padding 1) and their ReLUs, the same in both trunks."""
+    layers: list[nn.Module] = []
+    for c_in, c_out in ((192, 384), (384, 256), (256, 256)):
+        layers += [nn.Conv2d(c_in, c_out, kernel_size=3, padding=1), nn.ReLU()]
+    return layers
+
+
 def _vanilla_layers() -> tuple[list[nn.Module], tuple[int, ...]]:
     """torchvision's AlexNet ``features`` and the slice boundaries after relu1 ... relu5."""
     layers: list[nn.Module] = [
@@ -64,12 +72,7 @@ def _vanilla_layers() -> tuple[list[nn.Module], tuple[int, ...]]:
         nn.Conv2d(64, 192, kernel_size=5, padding=2),
         nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(192, 384, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(384, 256, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(256, 256, kernel_size=3, padding=1),
-        nn.ReLU(),
+        *_conv3x3_layers(),
     ]
     return layers, (0, 2, 5, 8, 10, 12)
 
@@ -86,12 +89,7 @@ def _shift_tolerant_layers() -> tuple[list[nn.Module], tuple[int, ...]]:
         nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=1),
         BlurPool2d(192),
-        nn.Conv2d(192, 384, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(384, 256, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(256, 256, kernel_size=3, padding=1),
-        nn.ReLU(),
+        *_conv3x3_layers(),
     ]
     return layers, (0, 3, 7, 11, 13, 15)
 
