@@ -20,10 +20,10 @@ class BLERBudget:
     block errors or ``max_codewords`` codewords.
     """
 
-    probe: int = 16
-    batch: int = 128
-    min_errors: int = 40
-    max_codewords: int = 1200
+    probe: int = 8
+    batch: int = 100
+    min_errors: int = 20
+    max_codewords: int = 300
 
 
 def measure_bler(

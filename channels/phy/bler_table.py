@@ -18,8 +18,9 @@ _LOG_FLOOR = 1e-6  # BLER used for log-domain interpolation when no error was se
 class BLERTable:
     """Block error rates of MCS (by :attr:`MCS.name <channels.phy.mcs.MCS.name>`) on an SNR grid.
 
-    ``errors[name][i]`` block errors in ``codewords[name][i]`` codewords at ``snr_db[i]``; a point with
-    0 codewords was not simulated because a lower SNR already gave no error (BLER taken as 0).
+    ``errors[name][i]`` block errors in ``codewords[name][i]`` codewords at ``snr_db[i]``. A point with
+    0 codewords was not simulated: below the first simulated point it is known to fail (BLER 1), above
+    the last one a lower SNR already gave no error (BLER 0).
 
     :param fec: :attr:`FECConfig.key <channels.phy.fec.FECConfig.key>` of the code measured.
     :param family: channel family (``awgn``, ``rayleigh``, ``rayleigh_bl<L>``).
@@ -37,7 +38,11 @@ class BLERTable:
         """Raw BLER of MCS ``name`` on the grid, [len(snr_db)] float64."""
         errors = np.asarray(self.errors[name], dtype=np.float64)
         counts = np.asarray(self.codewords[name], dtype=np.float64)
-        return np.divide(errors, counts, out=np.zeros_like(errors), where=counts > 0)
+        bler = np.divide(errors, counts, out=np.zeros_like(errors), where=counts > 0)
+        simulated = np.flatnonzero(counts > 0)
+        if simulated.size:
+            bler[: simulated[0]] = 1.0
+        return bler
 
     def bler(self, name: str, snr_db: float) -> float:
         """BLER of MCS ``name`` at ``snr_db``, conservatively.

@@ -62,7 +62,7 @@ BLER_TARGET = 0.1
 SNR_GRID_DB: tuple[float, ...] = tuple(float(s) for s in range(-6, 33))
 TABLE_DIR = Path(__file__).parent / "bler_tables"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semcom-sim" / "bler"
-_FIRST_USE_BUDGET = BLERBudget(probe=16, batch=64, min_errors=20, max_codewords=256)
+_FIRST_USE_BUDGET = BLERBudget(probe=8, batch=64, min_errors=10, max_codewords=128)
 
 
 def candidate_mcs(fec: FECConfig) -> list[MCS]:
@@ -88,8 +88,10 @@ def build_bler_table(
 ) -> BLERTable:
     """Measure the BLER of every candidate MCS on ``snr_grid`` over the ``family`` channel.
 
-    Per MCS the grid is swept upwards; once a point shows no block error in ``budget.max_codewords``
-    codewords, the higher points are not simulated (BLER 0, stored with 0 codewords).
+    Per MCS the grid is swept upwards from the highest SNR at which the previous (more robust) MCS
+    still failed every probe codeword: a less robust MCS fails there too, so the points below are not
+    simulated (stored with 0 codewords, read as BLER 1). Once a point shows no block error in
+    ``budget.max_codewords`` codewords, the higher points are not simulated either (0 codewords, BLER 0).
     """
     import sionna.phy
 
@@ -97,15 +99,16 @@ def build_bler_table(
     rng = np.random.default_rng(seed)
     channel = family_channel(family)
     table = BLERTable(fec.key, family, list(snr_grid))
-    start = time.time()
+    start, first = time.time(), 0
     for mcs in candidate_mcs(fec):
         link = DigitalLink(mcs, fec, channel, max_batch_codewords=512)
-        errors, counts, clean = [], [], False
-        for snr in snr_grid:
-            e, c = (0, 0) if clean else measure_bler(link, snr, budget, rng)
-            clean = clean or (e == 0 and c >= budget.max_codewords)
-            errors.append(e)
-            counts.append(c)
+        errors, counts = [0] * len(snr_grid), [0] * len(snr_grid)
+        for i in range(first, len(snr_grid)):
+            errors[i], counts[i] = measure_bler(link, snr_grid[i], budget, rng)
+            if errors[i] == counts[i]:
+                first = i  # saturated: the next MCS starts here
+            if errors[i] == 0 and counts[i] >= budget.max_codewords:
+                break
         table.errors[mcs.name], table.codewords[mcs.name] = errors, counts
         if log:
             log(
