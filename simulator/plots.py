@@ -42,6 +42,8 @@ def _lines(ax: plt.Axes, frame: pd.DataFrame, x: str, metric: str) -> None:
     many_channels = frame["channel"].nunique() > 1
     for (codec, channel), rows in frame.groupby(["codec", "channel"], sort=False):
         rows = rows.sort_values(x)
+        if codec == REFERENCE and metric == "psnr":
+            continue  # the reference's PSNR is the 100 dB cap: drawing it would flatten every curve
         label = f"{codec} / {channel}" if many_channels else codec
         style = "--" if codec == REFERENCE else "-"
         ax.plot(rows[x], rows[metric], style, marker="o", markersize=3, label=label)
