@@ -8,7 +8,7 @@ r"""Fréchet distance between Gaussians fitted to feature sets (FID on Inception
 routes compute the last trace, both in float64:
 
 - :func:`frechet_distance` from the statistics: symmetric eigen-decompositions of the d x d matrices
-  (d = 2048: about 15 s on two CPU cores);
+  (d = 2048: tens of seconds on two CPU cores);
 - :func:`frechet_distance_from_features` from the features themselves, exact and fast while
   ``n << d``: with centred features ``A = (F_1 - \mu_1)/\sqrt{n_1 - 1}`` and likewise ``B``,
   :math:`\Sigma_1 = A^\top A`, :math:`\Sigma_2 = B^\top B`, and the trace is the nuclear norm
