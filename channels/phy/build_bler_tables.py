@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from channels.phy.bler import BLERBudget
 from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
 from channels.phy.mcs_table import TABLE_DIR, build_bler_table
@@ -28,7 +30,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-codewords", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (1 is fastest on a busy machine)",
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     fec = FECConfig(args.code, args.n, args.iterations, args.cn_update)
     budget = BLERBudget(min_errors=args.min_errors, max_codewords=args.max_codewords)
     table = build_bler_table(fec, args.family, budget, seed=args.seed, log=print)

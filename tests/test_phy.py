@@ -1,0 +1,211 @@
+"""Physical layer: MCS, layout, DigitalLink against closed-form BER, CRC behaviour, BLER tables, auto_mcs."""
+
+import math
+
+import numpy as np
+import pytest
+import sionna.phy
+import torch
+from scipy.stats import norm
+from sionna.phy.mapping import Constellation
+
+from channels import make_channel
+from channels.phy import MCS, CodewordLayout, DigitalLink, FECConfig
+from channels.phy.bler_table import BLERTable
+from channels.phy.mcs_table import CODED_MCS, TABLE_DIR, auto_mcs, candidate_mcs
+
+UNCODED = FECConfig(code="none")
+CODED = FECConfig()
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    sionna.phy.config.seed = 99
+
+
+def _random_payloads(lengths, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.bytes(n) for n in lengths]
+
+
+def _ber(modulation, channel, snr_db, bits=60_000):
+    link = DigitalLink(MCS(modulation, 1.0), UNCODED, make_channel(channel))
+    size = math.ceil(bits / 8 / link.codeword_payload_bytes) * link.codeword_payload_bytes
+    [result] = link.transmit(_random_payloads([size]), snr_db)
+    return result.bit_errors / result.num_bits, result.num_bits
+
+
+def _rayleigh_q(beta):
+    """E[Q(sqrt(2 beta |h|^2))] for |h|^2 ~ Exp(1)."""
+    return 0.5 * (1 - math.sqrt(beta / (1 + beta)))
+
+
+def _theory(modulation, channel, snr_db):
+    """Closed-form bit error rate of Gray QPSK / 16-QAM with coherent detection; SNR = Es/N0."""
+    g = 10 ** (snr_db / 10)
+    if modulation == "qpsk":  # two BPSK branches, Eb/N0 = Es/N0 / 2
+        return norm.sf(math.sqrt(g)) if channel == "awgn" else _rayleigh_q(g / 2)
+    # 16-QAM = two Gray 4-PAM branches with levels +-a, +-3a, a^2 = Es/10:
+    # Pb = (3 Q(a/s) + 2 Q(3a/s) - Q(5a/s)) / 4, (a/s)^2 = 2 Es/(10 N0).
+    if channel == "awgn":
+        terms = [norm.sf(math.sqrt(c * g / 5)) for c in (1, 9, 25)]
+    else:
+        terms = [_rayleigh_q(c * g / 10) for c in (1, 9, 25)]
+    return (3 * terms[0] + 2 * terms[1] - terms[2]) / 4
+
+
+@pytest.mark.parametrize(
+    ("modulation", "channel", "snrs"),
+    [
+        ("qpsk", "awgn", (0.0, 4.0, 7.0)),
+        ("16qam", "awgn", (6.0, 10.0, 13.0)),
+        ("qpsk", "rayleigh", (0.0, 8.0, 16.0)),
+        ("16qam", "rayleigh", (8.0, 14.0, 20.0)),
+    ],
+)
+def test_uncoded_ber_matches_closed_form(modulation, channel, snrs):
+    for snr in snrs:
+        measured, bits = _ber(modulation, channel, snr)
+        expected = _theory(modulation, channel, snr)
+        # 5 sigma of a binomial (bits within a symbol are correlated: factor 2) + 3 % model slack
+        # (the APP LLR sign of 16-QAM's inner bit is not exactly the nearest-point decision).
+        tolerance = 5 * math.sqrt(2 * expected * (1 - expected) / bits) + 0.03 * expected
+        assert abs(measured - expected) < tolerance, (modulation, channel, snr, measured, expected)
+
+
+def test_mcs_names_and_validation():
+    assert MCS("16qam", 0.5).name == "16qam r=0.50"
+    assert MCS("qpsk", 1.0).name == "qpsk uncoded"
+    assert MCS("256qam", 0.75).bits_per_symbol == 8
+    with pytest.raises(ValueError, match="unknown modulation"):
+        MCS("8psk", 0.5)
+    with pytest.raises(ValueError, match="code_rate"):
+        MCS("qpsk", 1.5)
+
+
+def test_bpsk_is_a_real_unit_energy_constellation():
+    points = Constellation(*MCS("bpsk", 0.5).constellation).points
+    assert torch.allclose(points, torch.tensor([1.0 + 0j, -1.0 + 0j]))
+
+
+def test_codeword_layout():
+    qpsk = CodewordLayout.of(MCS("qpsk", 0.5), CODED)
+    assert (qpsk.info_bits, qpsk.symbols_per_codeword, qpsk.payload_bytes) == (512, 512, 61)
+    qam64 = CodewordLayout.of(MCS("64qam", 5 / 6), CODED)
+    assert qam64.coded_bits == 1026 and qam64.symbols_per_codeword == 171  # whole symbols
+    assert qam64.info_bits / qam64.coded_bits <= 5 / 6
+    uncoded = CodewordLayout.of(MCS("16qam", 1.0), UNCODED)
+    assert not uncoded.coded and uncoded.payload_bytes == (1024 - 24) // 8
+    with pytest.raises(ValueError, match="5G LDPC cannot code"):
+        CodewordLayout.of(MCS("qpsk", 0.1), CODED)
+    with pytest.raises(ValueError, match="needs code_rate 1.0"):
+        CodewordLayout.of(MCS("qpsk", 0.5), UNCODED)
+
+
+def test_payload_budget():
+    link = DigitalLink(MCS("16qam", 0.5), CODED, make_channel("awgn"))
+    assert link.symbols_per_codeword == 256 and link.codeword_payload_bytes == 61
+    assert link.payload_bytes(255) == 0
+    assert link.payload_bytes(256 * 10 + 100) == 610
+
+
+def test_ldpc_high_snr_round_trip_of_any_length():
+    link = DigitalLink(MCS("16qam", 0.5), CODED, make_channel("rayleigh"))
+    lengths = [0, 1, 61, 62, 333]
+    payloads = _random_payloads(lengths)
+    results = link.transmit(payloads, 30.0)
+    for payload, result in zip(payloads, results, strict=True):
+        assert result.data == payload
+        assert result.num_codewords == math.ceil(len(payload) / 61)
+        assert result.codeword_ok.all() and result.bit_errors == 0
+        assert result.num_bits == 8 * len(payload)
+
+
+def test_ldpc_low_snr_failures_are_flagged():
+    link = DigitalLink(MCS("16qam", 0.5), CODED, make_channel("awgn"))
+    [payload] = _random_payloads([61 * 12])
+    [result] = link.transmit([payload], -3.0)
+    assert not result.codeword_ok.any()
+    assert result.bit_errors > 0 and len(result.data) == len(payload)
+    for i in range(result.num_codewords):  # every failed codeword's bytes are wrong
+        assert result.data[61 * i : 61 * (i + 1)] != payload[61 * i : 61 * (i + 1)]
+
+
+class _FadeCodeword(torch.nn.Module):
+    """AWGN, but the symbols of the second codeword of each payload are almost erased."""
+
+    def __init__(self, symbols_per_codeword: int) -> None:
+        super().__init__()
+        self.spc = symbols_per_codeword
+
+    def forward(self, x, no):
+        h = torch.ones_like(x)
+        h[:, self.spc : 2 * self.spc] = 1e-3
+        noise = torch.complex(torch.randn_like(x.real), torch.randn_like(x.real))
+        return h * x + noise * math.sqrt(no / 2), h
+
+
+@pytest.mark.parametrize("coded", [True, False])
+def test_bytes_live_in_codeword_i_over_payload_bytes(coded):
+    mcs, fec = (MCS("qpsk", 0.5), CODED) if coded else (MCS("qpsk", 1.0), UNCODED)
+    probe = DigitalLink(mcs, fec, make_channel("awgn"))
+    link = DigitalLink(mcs, fec, _FadeCodeword(probe.symbols_per_codeword))
+    size = link.codeword_payload_bytes
+    payloads = _random_payloads([3 * size, 2 * size + 5], seed=3)
+    for payload, result in zip(payloads, link.transmit(payloads, 15.0), strict=True):
+        assert result.codeword_ok.tolist() == [True, False] + [True] * (result.num_codewords - 2)
+        for i, ok in enumerate(result.codeword_ok):
+            same = result.data[i * size : (i + 1) * size] == payload[i * size : (i + 1) * size]
+            assert same == ok  # CRC verdict agrees with the bytes: no silent error
+
+
+def test_transmission_is_reproducible_with_the_seed():
+    link = DigitalLink(MCS("qpsk", 0.5), CODED, make_channel("rayleigh"))
+    payloads = _random_payloads([200])
+    outcomes = []
+    for _ in range(2):
+        sionna.phy.config.seed = 5
+        outcomes.append(link.transmit(payloads, 1.0)[0])
+    assert outcomes[0].data == outcomes[1].data
+    assert np.array_equal(outcomes[0].codeword_ok, outcomes[1].codeword_ok)
+
+
+def test_bler_table_interpolation_is_conservative():
+    table = BLERTable(
+        "x",
+        "awgn",
+        [0.0, 1.0, 2.0, 3.0, 4.0],
+        errors={"m": [0, 50, 5, 8, 0]},
+        codewords={"m": [0, 100, 100, 100, 0]},
+    )
+    assert table.bler("m", -1.0) == 1.0  # below the grid
+    assert table.bler("m", 0.0) == 1.0  # not simulated below the first point: known to fail
+    assert table.bler("m", 2.0) == pytest.approx(0.08)  # raised to the worse value at 3 dB
+    assert table.bler("m", 1.5) == pytest.approx(10 ** ((math.log10(0.5) + math.log10(0.08)) / 2))
+    assert table.bler("m", 4.0) == 0.0 and table.bler("m", 9.0) == 0.0
+
+
+@pytest.mark.parametrize("family", ["awgn", "rayleigh"])
+def test_auto_mcs_is_monotone_and_robust_at_low_snr(family):
+    assert (TABLE_DIR / f"{CODED.key}_{family}.json").is_file()
+    picks = [auto_mcs(snr, CODED, family) for snr in np.arange(-10.0, 40.0, 0.5)]
+    rates = [CodewordLayout.of(m, CODED).payload_bits_per_symbol for m in picks]
+    assert all(a <= b for a, b in zip(rates, rates[1:], strict=False))
+    assert picks[0] == CODED_MCS[0] == candidate_mcs(CODED)[0]
+    assert rates[-1] > 4  # a high-order MCS at 39.5 dB
+    if family == "awgn":  # fading needs more SNR for the same MCS
+        fading = [auto_mcs(s, CODED, "rayleigh") for s in np.arange(-10.0, 40.0, 0.5)]
+        fading_rates = [CodewordLayout.of(m, CODED).payload_bits_per_symbol for m in fading]
+        assert all(f <= a for f, a in zip(fading_rates, rates, strict=True))
+
+
+def test_committed_table_agrees_with_a_fresh_measurement():
+    table = BLERTable.load(TABLE_DIR / f"{CODED.key}_awgn.json")
+    name = MCS("qpsk", 0.5).name
+    bler = table.measured(name)
+    i = int(np.argmin(np.abs(bler - 0.5)))  # the steepest, most informative point
+    link = DigitalLink(MCS("qpsk", 0.5), CODED, make_channel("awgn"))
+    payloads = _random_payloads([link.codeword_payload_bytes] * 64, seed=11)
+    fails = sum(not r.codeword_ok.all() for r in link.transmit(payloads, table.snr_db[i]))
+    sigma = math.sqrt(bler[i] * (1 - bler[i]) * (1 / 64 + 1 / table.codewords[name][i]))
+    assert abs(fails / 64 - bler[i]) < 5 * sigma + 0.02
