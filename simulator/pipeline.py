@@ -12,7 +12,8 @@ import sionna.phy
 import torch
 
 from channels import ChannelConfigError, channel_family, make_channel
-from channels.phy import MCS, DigitalLink, FECConfig, auto_mcs
+from channels.phy import MCS, DigitalLink, FECConfig
+from channels.phy.mcs_table import auto_mcs
 from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
 from simulator.digital import Delivery, EncodeCache, deliver_digital, deliver_reference
