@@ -117,9 +117,9 @@ def bler_section(mcs, fec):
             continue
         table = bler_table(fec, family)
         measured = table.measured(mcs.name)
-        points = [i for i, c in enumerate(table.codewords[mcs.name]) if c and 0 < measured[i] < 1][
-            :3
-        ] or [int(np.argmin(np.abs(measured - 0.1)))]
+        falling = [i for i, c in enumerate(table.codewords[mcs.name]) if c and measured[i] < 1]
+        first = falling[0] if falling else len(measured) - 1
+        points = [i for i in (first - 1, first, first + 1) if 0 <= i < len(measured)]
         cells = ", ".join(
             f"{table.snr_db[i]:g} dB: {measured[i]:.3f} ({table.errors[mcs.name][i]}/"
             f"{table.codewords[mcs.name][i]})"
