@@ -83,7 +83,7 @@ class DataConfig(_Strict):
     @model_validator(mode="after")
     def _root_needed(self) -> DataConfig:
         if self.source in ("cityscapes", "folder") and not self.root:
-            raise ValueError(f"data.root is required for source '{self.source}'")
+            raise ValueError(f"data.root: required for source '{self.source}'")
         return self
 
 
@@ -154,9 +154,16 @@ class LinkConfig(_Strict):
         return value if isinstance(value, list) else [value]
 
     @model_validator(mode="after")
-    def _uncoded_rate(self) -> LinkConfig:
-        if self.fec.code == "none" and isinstance(self.mcs, FixedMCS) and self.mcs.code_rate != 1.0:
+    def _code_rate(self) -> LinkConfig:
+        if not isinstance(self.mcs, FixedMCS):
+            return self
+        if self.fec.code == "none" and self.mcs.code_rate != 1.0:
             raise ValueError("link.mcs.code_rate must be 1.0 when link.fec.code is 'none'")
+        if self.fec.code == "ldpc5g" and not 0.2 <= self.mcs.code_rate <= 0.95:
+            raise ValueError(
+                f"link.mcs.code_rate: {self.mcs.code_rate} cannot be coded by 5G LDPC; "
+                "choose a rate in 0.2..0.95 (or fec.code: none with code_rate 1.0)"
+            )
         return self
 
 
@@ -246,6 +253,8 @@ def _format_error(err: dict[str, Any]) -> str:
         allowed = err.get("ctx", {}).get("expected", "")
         return f"{path}: invalid value {err.get('input')!r}; choose from {allowed}"
     msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith(f"{path}.") or msg.startswith(f"{path}:"):
+        return msg  # a cross-field check that names its own, deeper key
     return f"{path}: {msg}"
 
 

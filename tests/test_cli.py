@@ -19,7 +19,12 @@ SMALL = {
     "device": "cpu",
     "data": {"source": "synthetic", "num_images": 2, "height": 64, "width": 128},
     "codecs": [{"name": "jpeg2000"}, {"name": "original"}],
-    "link": {"bandwidth_ratio": "1/12", "snr_db": [-4, 12], "fec": {"n": 512, "iterations": 8}},
+    "link": {
+        "bandwidth_ratio": "1/12",
+        "snr_db": [-4, 12],
+        "mcs": {"modulation": "qpsk", "code_rate": 0.5},
+        "fec": {"n": 1024, "iterations": 8},
+    },
     "channel": {"model": "awgn"},
     "metrics": ["psnr", "ms_ssim", "miou"],
     "output": {"dir": "unused", "plots": True},
@@ -31,7 +36,10 @@ def cli(config: dict, out: Path, *extra: str) -> subprocess.CompletedProcess:
     path.write_text(yaml.safe_dump(config))
     return subprocess.run(
         [sys.executable, "-m", "simulator.run", str(path), "--out", str(out), "--quiet", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -77,8 +85,19 @@ def test_resume_recomputes_only_missing_points(small_run, tmp_path):
     fragments[1].unlink()
     stamp = {p: p.stat().st_mtime_ns for p in fragments if p.exists()}
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator.run", str(tmp_path / "c.yaml"), "--out", str(out), "--resume"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "simulator.run",
+            str(tmp_path / "c.yaml"),
+            "--out",
+            str(out),
+            "--resume",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     assert "1 points simulated" in proc.stdout
@@ -107,7 +126,10 @@ def test_custom_channel_from_the_readme_runs_through_the_cli(tmp_path):
         **SMALL,
         "codecs": [{"name": "jpeg2000"}],
         "link": {**SMALL["link"], "snr_db": [12]},
-        "channel": {"model": "examples.phase_offset_channel:PhaseOffsetAWGN", "params": {"phase_deg": 30}},
+        "channel": {
+            "model": "examples.phase_offset_channel:PhaseOffsetAWGN",
+            "params": {"phase_deg": 30},
+        },
         "metrics": ["psnr"],
     }
     proc = cli(custom, tmp_path / "custom")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from simulator.config import ConfigError, Config, SNRRange, load_config, parse_config
+from simulator.config import Config, ConfigError, SNRRange, load_config, parse_config
 
 
 def problems(raw) -> list[str]:
@@ -47,19 +47,29 @@ def test_unknown_names_list_the_allowed_values():
         line.startswith("channel.model: unknown model 'rayleight'") and "rayleigh" in line
         for line in lines
     )
-    assert any(line.startswith("codecs[0].name: unknown codec 'jpg'") and "jpeg" in line for line in lines)
+    assert any(
+        line.startswith("codecs[0].name: unknown codec 'jpg'") and "jpeg" in line for line in lines
+    )
     mod = problems({"link": {"mcs": {"modulation": "8psk"}}})
     assert mod == [
         "link.mcs.modulation: invalid value '8psk'; choose from 'bpsk', 'qpsk', '16qam', '64qam' or '256qam'"
     ]
-    assert problems({"metrics": ["psnr", "bogus"]})[0].startswith("metrics[1]: invalid value 'bogus'")
+    assert problems({"metrics": ["psnr", "bogus"]})[0].startswith(
+        "metrics[1]: invalid value 'bogus'"
+    )
 
 
 def test_uncoded_needs_rate_one_and_folder_needs_root():
-    assert any("code_rate must be 1.0" in p for p in problems(
-        {"link": {"fec": {"code": "none"}, "mcs": {"modulation": "qpsk", "code_rate": 0.5}}}
-    ))
-    assert any("data.root is required" in p for p in problems({"data": {"source": "folder"}}))
+    assert any(
+        "code_rate must be 1.0" in p
+        for p in problems(
+            {"link": {"fec": {"code": "none"}, "mcs": {"modulation": "qpsk", "code_rate": 0.5}}}
+        )
+    )
+    assert problems({"data": {"source": "folder"}}) == ["data.root: required for source 'folder'"]
+    assert problems({"link": {"mcs": {"modulation": "qpsk", "code_rate": 0.99}}})[0].startswith(
+        "link.mcs.code_rate: 0.99 cannot be coded by 5G LDPC"
+    )
 
 
 def test_bad_yaml_and_missing_file(tmp_path):

@@ -43,7 +43,10 @@ def test_resume_keeps_points_and_refuses_another_config(tmp_path):
 
 def test_sweep_order_keys_and_seeds():
     config = parse_config(
-        {"codecs": [{"name": "jpeg"}, {"name": "original"}], "link": {"bandwidth_ratio": [1 / 48, 1 / 24], "snr_db": [0, 5, 10]}}
+        {
+            "codecs": [{"name": "jpeg"}, {"name": "original"}],
+            "link": {"bandwidth_ratio": [1 / 48, 1 / 24], "snr_db": [0, 5, 10]},
+        }
     )
     points = sweep_points(config)
     assert len(points) == 2 * 2 * 3
