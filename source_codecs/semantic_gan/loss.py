@@ -1,0 +1,40 @@
+"""GAN training losses: hinge adversarial losses and discriminator feature matching (SPADE)."""
+
+from __future__ import annotations
+
+__all__ = ["feature_matching_loss", "hinge_d_loss", "hinge_g_loss"]
+
+import torch
+import torch.nn.functional as F
+
+Features = list[list[torch.Tensor]]
+"""Per discriminator scale, the activations of every stage, the patch scores last."""
+
+
+def hinge_d_loss(real: Features, fake: Features) -> torch.Tensor:
+    """Discriminator hinge loss ``E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]``, averaged over scales.
+
+    :return: [], float.
+    """
+    terms = [
+        F.relu(1 - r[-1]).mean() + F.relu(1 + f[-1]).mean() for r, f in zip(real, fake, strict=True)
+    ]
+    return torch.stack(terms).mean()
+
+
+def hinge_g_loss(fake: Features) -> torch.Tensor:
+    """Generator hinge loss ``-E[D(G(z))]``, averaged over scales. :return: [], float."""
+    return torch.stack([-f[-1].mean() for f in fake]).mean()
+
+
+def feature_matching_loss(real: Features, fake: Features) -> torch.Tensor:
+    """L1 distance between the discriminator activations (scores excluded) of real and generated
+    images, summed over stages and averaged over scales (pix2pixHD). ``real`` is not differentiated.
+
+    :return: [], float.
+    """
+    terms = [
+        sum(F.l1_loss(f_k, r_k.detach()) for r_k, f_k in zip(r[:-1], f[:-1], strict=True))
+        for r, f in zip(real, fake, strict=True)
+    ]
+    return torch.stack(terms).mean()

@@ -1,0 +1,267 @@
+"""Train one rate point of the semantic GAN codec; resumable.
+
+``python -m source_codecs.semantic_gan.train --data DIR --rate low --out runs/sg_low`` trains on
+``DIR/*.png`` + ``DIR/labels/*.png`` (see ``python -m simulator.data.export``) with the SPADE
+recipe: hinge GAN loss on a conditional multi-scale patch discriminator, discriminator feature
+matching, the ST-LPIPS perceptual loss and an L1 term; Adam(0, 0.9). The latent symbols' histogram
+is accumulated for the entropy coder. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds
+everything needed to continue (``--resume``); at the end ``OUT/weights.pt`` is the fp16 weights file
+the codec loads (copy it to ``source_codecs/semantic_gan/weights/semantic_gan_<rate>.pt``).
+``OUT/options.json`` records the options and ``OUT/train.log`` the losses.
+On CUDA the forward passes run under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TrainOptions", "main", "train"]
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from source_codecs.semantic_gan.dataset import PairFolder
+from source_codecs.semantic_gan.discriminator import MultiscaleDiscriminator
+from source_codecs.semantic_gan.loss import feature_matching_loss, hinge_d_loss, hinge_g_loss
+from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, SemanticGANConfig
+from source_codecs.semantic_gan.perceptual import STLPIPSLoss
+from source_codecs.semantic_gan.semantic_map import NUM_LABEL_CHANNELS, one_hot
+
+
+@dataclass
+class TrainOptions:
+    """Every option of a training run (saved to ``OUT/options.json``)."""
+
+    data: str
+    out: str
+    rate: str = "low"
+    steps: int = 20000
+    batch_size: int = 8
+    crop_height: int = 256
+    crop_width: int = 512
+    lr: float = 2e-4
+    ngf: int = 16
+    encoder_width: int = 32
+    ndf: int = 32
+    d_scales: int = 2
+    map_factor: int = 4
+    lambda_fm: float = 10.0
+    lambda_lpips: float = 10.0
+    lambda_l1: float = 1.0
+    gan_start: int = 0
+    erase_prob: float = 0.1
+    checkpoint_every: int = 500
+    log_every: int = 10
+    max_minutes: float = 0.0
+    workers: int = 2
+    device: str = "cpu"
+    threads: int = 0
+    seed: int = 0
+
+
+class _Trainer:
+    """Models, optimisers and the step counter of one run."""
+
+    def __init__(self, opts: TrainOptions) -> None:
+        self.opts = opts
+        self.device = torch.device(opts.device)
+        config = SemanticGANConfig(
+            latent_channels=RATE_POINTS[opts.rate],
+            ngf=opts.ngf,
+            encoder_width=opts.encoder_width,
+            map_factor=opts.map_factor,
+        )
+        self.model = SemanticGAN(config).to(self.device).train()
+        self.disc = MultiscaleDiscriminator(3, NUM_LABEL_CHANNELS, opts.d_scales, opts.ndf)
+        self.disc.to(self.device).train()
+        self.lpips = STLPIPSLoss().to(self.device).eval() if opts.lambda_lpips > 0 else None
+        betas = (0.0, 0.9)
+        self.opt_g = torch.optim.Adam(self.model.parameters(), opts.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), opts.lr, betas=betas)
+        self.step = 0
+
+    def autocast(self) -> torch.autocast:
+        """bf16 autocast on CUDA, disabled elsewhere."""
+        cuda = self.device.type == "cuda"
+        return torch.autocast(self.device.type, torch.bfloat16, enabled=cuda)
+
+    def erase(self, latent: torch.Tensor) -> torch.Tensor:
+        """Zero a random band of latent rows in a fraction ``erase_prob`` of the batch, as a lost
+        packet does at the receiver, so that the generator learns to fill it from the map."""
+        if self.opts.erase_prob <= 0:
+            return latent
+        b, _, h, _ = latent.shape
+        rows = torch.arange(h, device=latent.device)
+        start = torch.randint(0, h, (b, 1), device=latent.device)
+        length = torch.randint(1, h + 1, (b, 1), device=latent.device)
+        band = (rows >= start) & (rows < start + length)
+        chosen = torch.rand(b, 1, device=latent.device) < self.opts.erase_prob
+        keep = ~(band & chosen)
+        return latent * keep[:, None, :, None].to(latent.dtype)
+
+    def train_step(self, image: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """One generator and one discriminator update; returns the losses."""
+        opts = self.opts
+        segmap = one_hot(labels)
+        adversarial = self.step >= opts.gan_start
+        with self.autocast():
+            latent, symbols = self.model.quantizer(self.model.encoder(image, segmap))
+            fake = self.model.synthesise(self.erase(latent), segmap)
+        self.model.update_counts(symbols)
+        logs: dict[str, float] = {}
+        if adversarial:
+            with self.autocast():
+                loss_d = hinge_d_loss(self.disc(image, segmap), self.disc(fake.detach(), segmap))
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+            logs["d"] = loss_d.item()
+        with self.autocast():
+            fake_f = fake.float()
+            loss = opts.lambda_l1 * (fake_f - image).abs().mean()
+            logs["l1"] = loss.item() / max(opts.lambda_l1, 1e-12)
+            if self.lpips is not None:
+                lp = self.lpips(fake_f, image)
+                loss = loss + opts.lambda_lpips * lp
+                logs["lpips"] = lp.item()
+            if adversarial:
+                fake_feats = self.disc(fake, segmap)
+                with torch.no_grad():
+                    real_feats = self.disc(image, segmap)
+                g_adv = hinge_g_loss(fake_feats)
+                fm = feature_matching_loss(real_feats, fake_feats)
+                loss = loss + g_adv + opts.lambda_fm * fm
+                logs["g_adv"], logs["fm"] = g_adv.item(), fm.item()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.step += 1
+        return logs
+
+    def state(self) -> dict[str, Any]:
+        """Everything :meth:`restore` needs to continue the run."""
+        return {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "disc": self.disc.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "options": asdict(self.opts),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "numpy": np.random.get_state(),
+                "python": random.getstate(),
+            },
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint written by :meth:`state`."""
+        self.step = state["step"]
+        self.model.load_state_dict(state["model"])
+        self.disc.load_state_dict(state["disc"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng"]["torch"])
+        np.random.set_state(state["rng"]["numpy"])
+        random.setstate(state["rng"]["python"])
+
+
+def _batches(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless iteration over ``loader``."""
+    while True:
+        yield from loader
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    """torch.save to a temporary name, then rename: a crash never leaves half a checkpoint."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def train(opts: TrainOptions, *, resume: bool = False) -> Path:
+    """Run (or continue) training; return the path of the fp16 weights file it wrote."""
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if opts.threads > 0:
+        torch.set_num_threads(opts.threads)
+    random.seed(opts.seed)
+    np.random.seed(opts.seed)
+    torch.manual_seed(opts.seed)
+    trainer = _Trainer(opts)
+    checkpoint = out / "checkpoint.pt"
+    if resume and checkpoint.is_file():
+        trainer.restore(torch.load(checkpoint, map_location=trainer.device, weights_only=False))
+    (out / "options.json").write_text(json.dumps(asdict(opts), indent=2))
+    data = PairFolder(
+        opts.data, (opts.crop_height, opts.crop_width), opts.map_factor, opts.seed + trainer.step
+    )
+    loader = DataLoader(
+        data,
+        batch_size=opts.batch_size,
+        shuffle=True,
+        num_workers=opts.workers,
+        drop_last=len(data) >= opts.batch_size,
+        persistent_workers=opts.workers > 0,
+    )
+    started = time.monotonic()
+    with open(out / "train.log", "a") as log:
+        log.write(f"# start at step {trainer.step}: {json.dumps(asdict(opts))}\n")
+        for image, labels in _batches(loader):
+            if trainer.step >= opts.steps:
+                break
+            if opts.max_minutes > 0 and time.monotonic() - started > 60 * opts.max_minutes:
+                log.write(f"# stopped by --max-minutes at step {trainer.step}\n")
+                break
+            tick = time.monotonic()
+            logs = trainer.train_step(image.to(trainer.device), labels.to(trainer.device))
+            if trainer.step % opts.log_every == 0 or trainer.step == 1:
+                text = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
+                log.write(f"step {trainer.step} {text} s/step={time.monotonic() - tick:.2f}\n")
+                log.flush()
+            if trainer.step % opts.checkpoint_every == 0:
+                _save_atomic(trainer.state(), checkpoint)
+        _save_atomic(trainer.state(), checkpoint)
+        weights = out / "weights.pt"
+        trainer.model.export(weights, {"steps": trainer.step, "options": asdict(opts)})
+        log.write(f"# wrote {weights} at step {trainer.step}\n")
+    return weights
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m source_codecs.semantic_gan.train", description=__doc__
+    )
+    for f in fields(TrainOptions):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name in ("data", "out"):
+            parser.add_argument(flag, required=True)
+        elif f.name == "rate":
+            parser.add_argument(flag, default=f.default, choices=sorted(RATE_POINTS))
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default)
+    parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    args = vars(_parser().parse_args(argv))
+    resume = args.pop("resume")
+    opts = TrainOptions(**args)
+    print(json.dumps(asdict(opts), indent=2))
+    print(f"wrote {train(opts, resume=resume)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

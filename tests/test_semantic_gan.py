@@ -1,0 +1,237 @@
+"""Semantic GAN codec: lossless map coding, bitstream, independent latent packets, rate selection,
+shipped weights, the ST-LPIPS training loss and a resumable two-step training run."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from simulator.data import make_source
+from simulator.data.export import export_source
+from source_codecs import BudgetTooSmall, DecodeError, make_codec
+from source_codecs.semantic_gan.bitstream import Packets, pack, unpack
+from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
+from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
+from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, shipped_weights
+from source_codecs.semantic_gan.quantizer import Quantizer
+from source_codecs.semantic_gan.semantic_map import downscale_map, upscale_map
+from source_codecs.semantic_gan.train import main as train_main
+
+H, W = 64, 128
+SCENES = make_source("synthetic", root=None, num_images=3, height=H, width=W, seed=0)
+IMAGE, LABELS = SCENES[0].image, SCENES[0].labels
+
+
+def _png_bytes(labels: np.ndarray) -> int:
+    buffer = io.BytesIO()
+    Image.fromarray(labels).save(buffer, "PNG", optimize=True)
+    return len(buffer.getvalue())
+
+
+# --- label map coding ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_label_coding_is_lossless_and_beats_png_on_scenes(index: int) -> None:
+    labels = SCENES[index].labels
+    data = encode_labels(labels)
+    assert np.array_equal(decode_labels(data, H, W), labels)
+    assert len(data) < _png_bytes(labels) / 2
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.random.default_rng(1).integers(0, 256, (17, 23)).astype(np.uint8),  # every value
+        np.random.default_rng(2).choice([0, 7, 255], (31, 9)).astype(np.uint8),
+        np.kron(np.random.default_rng(3).integers(0, 19, (5, 7)), np.ones((6, 5))).astype(np.uint8),
+        np.full((1, 1), 200, np.uint8),
+        np.zeros((40, 1), np.uint8),
+    ],
+)
+def test_label_coding_is_lossless_on_arbitrary_maps(labels: np.ndarray) -> None:
+    assert np.array_equal(decode_labels(encode_labels(labels), *labels.shape), labels)
+
+
+def test_flat_map_costs_almost_nothing() -> None:
+    assert len(encode_labels(np.full((256, 512), 10, np.uint8))) <= 8
+
+
+def test_map_scaling_keeps_block_centres() -> None:
+    small = downscale_map(LABELS, 4)
+    assert small.shape == (16, 32)
+    assert np.array_equal(small, LABELS[2::4, 2::4])
+    big = upscale_map(small, 4, H, W)
+    assert big.shape == (H, W) and np.array_equal(big[2::4, 2::4], small)
+    odd = downscale_map(LABELS[:61, :99], 4)
+    assert upscale_map(odd, 4, 61, 99).shape == (61, 99)
+
+
+# --- latent coding and bitstream -----------------------------------------------------------------
+
+
+def test_latent_stripes_decode_independently() -> None:
+    rng = np.random.default_rng(0)
+    pmf = rng.dirichlet(np.ones(5), size=4)  # [C=4, L=5]
+    symbols = np.stack([rng.choice(5, (10, 8), p=p) for p in pmf])  # [4, 10, 8]
+    packets = encode_stripes(symbols, pmf, rows=3)
+    bounds = stripe_bounds(10, 3)
+    assert bounds == [(0, 3), (3, 6), (6, 9), (9, 10)] and len(packets) == 4
+    for (top, end), packet in zip(bounds, packets, strict=True):
+        assert np.array_equal(decode_stripe(packet, pmf, end - top, 8), symbols[:, top:end])
+
+
+def test_bitstream_round_trip_and_malformed_streams() -> None:
+    packets = Packets("mid", 4, 2, b"map!", (b"a" * 300, b"", b"ccc"))
+    data = pack(packets)
+    back = unpack(data, latent_rows=5)  # ceil(5 / 2) = 3 latent packets
+    assert (back.rate, back.map_factor, back.rows) == ("mid", 4, 2)
+    assert back.map_packet == b"map!" and back.latent_packets == packets.latent_packets
+    assert back.spans[0] == (0, 2 + 1 + 2 + 1) and back.spans[-1][1] == len(data)
+    with pytest.raises(DecodeError):
+        unpack(b"\xff" + data[1:], latent_rows=5)  # wrong version
+    with pytest.raises(DecodeError):
+        unpack(data[:4], latent_rows=5)  # lengths beyond the stream
+    with pytest.raises(DecodeError):
+        unpack(data[:1], latent_rows=5)
+
+
+# --- the codec -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return make_codec("semantic_gan")
+
+
+@pytest.fixture(scope="module")
+def streams(codec) -> dict[str, bytes]:
+    return {
+        rate: make_codec("semantic_gan", {"rate": rate}).encode(IMAGE, None, labels=LABELS)
+        for rate in RATE_POINTS
+    }
+
+
+def test_shipped_weights_decode_an_image(codec, streams) -> None:
+    for rate, channels in RATE_POINTS.items():
+        path = shipped_weights(rate)
+        assert path.stat().st_size < 16 * 2**20
+        assert SemanticGAN.load(path).config.latent_channels == channels
+    out = codec.decode(streams["low"], H, W)
+    assert out.shape == (H, W, 3) and out.dtype == np.uint8 and out.std() > 0
+    assert len(streams["low"]) < len(streams["mid"]) < len(streams["high"])
+
+
+def test_odd_sizes_round_trip(codec) -> None:
+    image, labels = IMAGE[:50, :70], LABELS[:50, :70]
+    data = codec.encode(image, None, labels=labels)
+    assert codec.decode(data, 50, 70).shape == (50, 70, 3)
+    rate, decoded_labels, latent = codec.receive(data, 50, 70)
+    assert latent.shape[-2:] == (4, 5)
+    factor = SemanticGAN.load(shipped_weights(rate)).config.map_factor
+    assert np.array_equal(
+        decoded_labels, upscale_map(downscale_map(labels, factor), factor, 50, 70)
+    )
+
+
+def test_budget_picks_the_largest_rate_that_fits(codec, streams) -> None:
+    sizes = {rate: len(s) for rate, s in streams.items()}
+    assert codec.encode(IMAGE, None, labels=LABELS) == streams["high"]
+    assert codec.encode(IMAGE, sizes["high"], labels=LABELS) == streams["high"]
+    assert codec.encode(IMAGE, sizes["high"] - 1, labels=LABELS) == streams["mid"]
+    assert codec.encode(IMAGE, sizes["mid"] - 1, labels=LABELS) == streams["low"]
+    with pytest.raises(BudgetTooSmall) as info:
+        codec.encode(IMAGE, sizes["low"] - 1, labels=LABELS)
+    assert info.value.min_bytes == sizes["low"]
+    with pytest.raises(BudgetTooSmall):
+        make_codec("semantic_gan", {"rate": "high"}).encode(IMAGE, sizes["mid"], labels=LABELS)
+    with pytest.raises(ValueError, match="label map"):
+        codec.encode(IMAGE, None)
+
+
+def test_lost_latent_packet_erases_only_its_band(codec) -> None:
+    data = make_codec("semantic_gan", {"rate": "high", "latent_rows": 1}).encode(
+        IMAGE, None, labels=LABELS
+    )
+    _, labels, full = codec.receive(data, H, W)
+    spans = unpack(data, latent_rows=H // 16).spans  # header, map, 4 latent packets
+    assert len(spans) == 6
+    erased = np.zeros(len(data), bool)
+    erased[spans[3][0]] = True  # one byte of the second latent packet (latent row 1)
+    _, labels_e, partial = codec.receive(data, H, W, erased)
+    assert np.array_equal(labels, labels_e)
+    changed_rows = (partial != full).any(dim=(0, 1, 3)).nonzero().flatten().tolist()
+    assert changed_rows == [1]
+    band = partial[0, :, 1]
+    assert torch.allclose(band, band[:, :1].expand_as(band))  # one expected value per channel
+    assert codec.decode_with_erasures(data, H, W, erased).shape == (H, W, 3)
+    erased[:] = False
+    erased[spans[1][0]] = True  # the map packet
+    with pytest.raises(DecodeError):
+        codec.decode_with_erasures(data, H, W, erased)
+
+
+def test_corrupted_streams_raise_or_decode(codec, streams) -> None:
+    rng = np.random.default_rng(0)
+    data = bytearray(streams["mid"])
+    for _ in range(5):
+        bad = bytearray(data)
+        bad[rng.integers(2, len(bad))] ^= 1 << int(rng.integers(8))
+        try:
+            assert codec.decode(bytes(bad), H, W).shape == (H, W, 3)
+        except DecodeError:
+            pass
+    with pytest.raises(DecodeError):
+        codec.decode(bytes(data[:3]), H, W)
+
+
+# --- training parts ------------------------------------------------------------------------------
+
+
+def test_quantizer_hard_values_soft_gradients() -> None:
+    q = Quantizer(levels=5).train()
+    z = torch.tensor([-3.0, -0.6, 0.2, 1.4, 9.0], requires_grad=True)
+    values, symbols = q(z)
+    assert symbols.tolist() == [0, 1, 2, 3, 4] and values.tolist() == [-2, -1, 0, 1, 2]
+    values.sum().backward()
+    assert z.grad is not None and (z.grad.abs() > 0).any()
+
+
+def test_perceptual_loss_is_the_st_lpips_metric() -> None:
+    from simulator.metrics.lpips import load_lpips
+    from source_codecs.semantic_gan.perceptual import STLPIPSLoss
+
+    rng = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 48, 64, generator=rng)
+    y = (x + 0.2 * torch.rand(2, 3, 48, 64, generator=rng)).clamp(0, 1)
+    loss = STLPIPSLoss()(2 * x - 1, 2 * y - 1)
+    assert torch.allclose(loss, load_lpips()(x, y).mean(), rtol=1e-4)
+
+
+def test_two_step_training_run_resumes(tmp_path) -> None:
+    data = tmp_path / "data"
+    export_source(
+        make_source("synthetic", root=None, num_images=2, height=32, width=64, seed=1), data
+    )
+    out = tmp_path / "run"
+    args = ["--data", str(data), "--out", str(out), "--rate", "low", "--batch-size", "2"]
+    args += ["--crop-height", "32", "--crop-width", "64", "--ngf", "2", "--encoder-width", "4"]
+    args += ["--ndf", "4", "--workers", "0", "--log-every", "1", "--checkpoint-every", "1"]
+    assert train_main([*args, "--steps", "2"]) == 0
+    first = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert first["step"] == 2 and json.loads((out / "options.json").read_text())["ngf"] == 2
+    assert train_main([*args, "--steps", "3", "--resume"]) == 0
+    second = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert second["step"] == 3
+    moved = [not torch.equal(first["model"][k], v) for k, v in second["model"].items()]
+    assert any(moved)
+    log = (out / "train.log").read_text()
+    assert "step 3 " in log and "d=" in log and "lpips=" in log
+    model = SemanticGAN.load(out / "weights.pt")
+    assert model.config.latent_channels == RATE_POINTS["low"]
+    assert torch.allclose(model.pmf().sum(1), torch.ones(2, dtype=torch.float64))
