@@ -25,6 +25,7 @@ _BUILTIN: dict[str, str] = {
     "vvc": "source_codecs.vvc",
     "avif": "source_codecs.avif",
     "jpegxl": "source_codecs.jpegxl",
+    "semantic_gan": "source_codecs.semantic_gan.codec",
 }
 
 _REGISTERED: dict[str, type[SourceCodec]] = {}
