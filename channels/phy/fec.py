@@ -22,6 +22,9 @@ class FECConfig:
     :param cn_update: check-node rule of the decoder (``boxplus-phi`` is exact sum-product).
     :param crc: per-codeword CRC, one of Sionna's ``CRC24A|CRC24B|CRC24C|CRC16|CRC11|CRC6``; the default
         CRC24B is the one 5G NR attaches to each LDPC code block.
+    :param early_termination: stop iterating on a codeword once its CRC checks (CRC-aided early
+        termination, see :mod:`channels.phy.early_termination`); codewords that never pass still get
+        ``iterations`` iterations.
     """
 
     code: str = "ldpc5g"
@@ -29,6 +32,7 @@ class FECConfig:
     iterations: int = 20
     cn_update: str = "boxplus-phi"
     crc: str = "CRC24B"
+    early_termination: bool = True
 
     def __post_init__(self) -> None:
         if self.code not in FEC_CODES:

@@ -10,9 +10,10 @@ import torch
 from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 from sionna.phy.mapping import Demapper, Mapper
 
-from channels.base import noise_variance
+from channels.base import channel_data_symbols, noise_variance, split_channel_output
 from channels.equalization import zf_equalize
 from channels.phy.crc import make_crc
+from channels.phy.early_termination import decode_early_terminated
 from channels.phy.fec import FECConfig
 from channels.phy.framing import CodewordLayout
 from channels.phy.mcs import MCS
@@ -54,15 +55,17 @@ class DigitalLink(torch.nn.Module):
     (:class:`~sionna.phy.fec.crc.CRCEncoder`), 5G LDPC with rate matching and the 38.212 bit interleaver
     (:class:`~sionna.phy.fec.ldpc.LDPC5GEncoder`), mapping (:class:`~sionna.phy.mapping.Mapper`). The
     codewords of one payload are sent back to back as one row of the channel input, so block fading
-    spans codewords. The receiver equalises with perfect CSI (:func:`~channels.equalization.zf_equalize`),
-    computes APP LLRs with the per-symbol noise variance ``no/|h|^2``
+    spans codewords. The receiver equalises with the channel's CSI (:func:`~channels.equalization.zf_equalize`),
+    computes APP LLRs with the per-symbol noise variance ``(no + err_var)/|h|^2`` (``err_var`` = 0
+    unless the channel returns an estimation error variance)
     (:class:`~sionna.phy.mapping.Demapper`), decodes (:class:`~sionna.phy.fec.ldpc.LDPC5GDecoder`,
     hard output of the information bits) and checks the CRC. Uncoded MCS skip the LDPC code and
     decide each bit by the sign of its LLR.
 
     :param mcs: modulation and code rate.
     :param fec: channel code configuration.
-    :param channel: a channel model, ``channel(x, no) -> (y, h)`` (see :class:`channels.base.Channel`).
+    :param channel: a channel model, ``channel(x, no) -> (y, h)`` or ``(y, h, err_var)``, optionally with
+        ``data_symbols(channel_uses)`` (see :class:`channels.base.Channel`).
     :param device: torch device of the Sionna blocks; `None` = ``sionna.phy.config.device``.
     :param max_batch_codewords: codewords decoded per LDPC call (bounds the decoder's memory).
 
@@ -104,6 +107,7 @@ class DigitalLink(torch.nn.Module):
                 num_iter=fec.iterations,
                 hard_out=True,
                 return_infobits=True,
+                return_state=fec.early_termination,
                 device=device,
             )
 
@@ -118,8 +122,13 @@ class DigitalLink(torch.nn.Module):
         return self.layout.symbols_per_codeword
 
     def payload_bytes(self, num_symbols: int) -> int:
-        """Payload bytes that ``num_symbols`` complex channel uses carry (whole codewords only)."""
-        return (num_symbols // self.symbols_per_codeword) * self.codeword_payload_bytes
+        """Payload bytes that ``num_symbols`` complex channel uses carry (whole codewords only).
+
+        A channel with overhead (OFDM pilots and cyclic prefix) converts channel uses to data symbols
+        with its ``data_symbols`` method (:func:`~channels.base.channel_data_symbols`).
+        """
+        data = channel_data_symbols(self.channel, num_symbols)
+        return (data // self.symbols_per_codeword) * self.codeword_payload_bytes
 
     def _encode(self, bits: torch.Tensor) -> torch.Tensor:
         """[c, payload bits] float -> [c, symbols_per_codeword] complex symbols."""
@@ -136,6 +145,8 @@ class DigitalLink(torch.nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """[c, symbols] equalised symbols and noise variances -> payload bits [c, 8 * bytes], CRC ok [c]."""
         llr = self.demapper(x_hat, no_eff)  # ln P(b=1)/P(b=0), what the LDPC decoder expects
+        if self.layout.coded and self.fec.early_termination:
+            return decode_early_terminated(self.decoder, self.crc_decoder, llr, self.fec.iterations)
         if self.layout.coded:
             info = self.decoder(llr)
         else:
@@ -154,8 +165,8 @@ class DigitalLink(torch.nn.Module):
         slots = torch.arange(len(rows)) - first[rows]
         x = torch.zeros(len(counts), max(counts), spc, dtype=symbols.dtype, device=symbols.device)
         x[rows, slots] = symbols
-        y, h = self.channel(x.reshape(len(counts), -1), no)
-        x_hat, no_eff = zf_equalize(y, h, no)
+        y, h, err_var = split_channel_output(self.channel(x.reshape(len(counts), -1), no))
+        x_hat, no_eff = zf_equalize(y, h, no, err_var)
         shape = (len(counts), max(counts), spc)
         return x_hat.reshape(shape)[rows, slots], no_eff.reshape(shape)[rows, slots]
 
