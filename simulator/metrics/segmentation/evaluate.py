@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from simulator.data import CITYSCAPES_CLASSES, NUM_CLASSES, make_source
+from simulator.data import CITYSCAPES_CLASSES, NUM_CLASSES
 from simulator.data.base import IGNORE_INDEX
 from simulator.metrics.miou import ConfusionMatrix
 from simulator.metrics.segmentation import WEIGHTS_PATH
+from simulator.metrics.segmentation.cache import build_cache
 from simulator.metrics.segmentation.model import fuse_batchnorm
 from simulator.metrics.segmentation.weights_io import load_weights
 
@@ -90,25 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--width", type=int, default=512)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--workers", type=int, default=2, help="processes generating scenes")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for the timing")
     args = p.parse_args(argv)
 
     model, meta = load_weights(args.weights, args.device)
     fuse_batchnorm(model)
-    source = make_source(
-        "synthetic", root=None, num_images=args.num_images, height=args.height, width=args.width,
-        seed=args.seed, split="test",
-    )  # fmt: skip
-    samples = [source[i] for i in range(len(source))]
-    images = np.stack([s.image for s in samples])
-    labels = np.stack([s.labels for s in samples])
+    images, labels = build_cache(
+        "test", args.num_images, args.height, args.width, args.seed, args.workers
+    )
     t = time.perf_counter()
     cm = evaluate_model(model, images, labels, args.device)
-    print(f"evaluated {len(samples)} scenes in {time.perf_counter() - t:.0f} s")
+    print(f"evaluated {len(images)} scenes in {time.perf_counter() - t:.0f} s")
     ms = inference_ms(model.cpu(), args.height, args.width, threads=args.threads)
     if meta:
         print("training:", {k: v for k, v in meta.items() if k != "history"})
-    print(_markdown(cm, len(samples), ms))
+    print(_markdown(cm, len(images), ms))
     return 0
 
 

@@ -14,7 +14,7 @@ checkpoint is written every ``--checkpoint-every`` steps; the final weights go t
 
 from __future__ import annotations
 
-__all__ = ["build_cache", "class_weights", "lr_factor", "main", "parse_args", "train"]
+__all__ = ["class_weights", "lr_factor", "main", "parse_args", "train"]
 
 import argparse
 import math
@@ -28,11 +28,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
-from simulator.data import Sample, make_source
 from simulator.data.base import IGNORE_INDEX, NUM_CLASSES
 from simulator.metrics.segmentation.augment import AugmentConfig, augment_batch
+from simulator.metrics.segmentation.cache import build_cache
 from simulator.metrics.segmentation.evaluate import evaluate_model
 from simulator.metrics.segmentation.model import Segmenter, SegmenterConfig
 from simulator.metrics.segmentation.weights_io import save_weights
@@ -68,30 +67,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="training-time budget: the learning rate anneals by then and training "
                         "stops, even if steps remain (the steps done are recorded)")  # fmt: skip
     return p.parse_args(argv)
-
-
-def _labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
-    if sample.labels is None:
-        raise ValueError(f"sample {sample.image_id} has no labels")
-    return sample.image, sample.labels
-
-
-def build_cache(
-    split: str, num: int, height: int, width: int, seed: int, workers: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Generate ``num`` synthetic scenes of a split into memory.
-
-    :return: uint8 images [num, height, width, 3] and uint8 trainId labels [num, height, width].
-    """
-    source = make_source(
-        "synthetic", root=None, num_images=num, height=height, width=width, seed=seed, split=split
-    )
-    images = np.empty((num, height, width, 3), dtype=np.uint8)
-    labels = np.empty((num, height, width), dtype=np.uint8)
-    loader = DataLoader(source, batch_size=None, num_workers=workers, collate_fn=_labelled)
-    for i, (image, label) in enumerate(loader):
-        images[i], labels[i] = image, label
-    return images, labels
 
 
 def class_weights(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> torch.Tensor:
