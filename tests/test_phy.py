@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import sionna.phy
 import torch
-from scipy.stats import norm
 from sionna.phy.mapping import Constellation
 
 from channels import make_channel
 from channels.phy import MCS, CodewordLayout, DigitalLink, FECConfig
 from channels.phy.bler_table import BLERTable
 from channels.phy.mcs_table import CODED_MCS, TABLE_DIR, auto_mcs, candidate_mcs
+from channels.phy.theory import uncoded_ber
 
 UNCODED = FECConfig(code="none")
 CODED = FECConfig()
@@ -35,25 +35,6 @@ def _ber(modulation, channel, snr_db, bits=60_000):
     return result.bit_errors / result.num_bits, result.num_bits
 
 
-def _rayleigh_q(beta):
-    """E[Q(sqrt(2 beta |h|^2))] for |h|^2 ~ Exp(1)."""
-    return 0.5 * (1 - math.sqrt(beta / (1 + beta)))
-
-
-def _theory(modulation, channel, snr_db):
-    """Closed-form bit error rate of Gray QPSK / 16-QAM with coherent detection; SNR = Es/N0."""
-    g = 10 ** (snr_db / 10)
-    if modulation == "qpsk":  # two BPSK branches, Eb/N0 = Es/N0 / 2
-        return norm.sf(math.sqrt(g)) if channel == "awgn" else _rayleigh_q(g / 2)
-    # 16-QAM = two Gray 4-PAM branches with levels +-a, +-3a, a^2 = Es/10:
-    # Pb = (3 Q(a/s) + 2 Q(3a/s) - Q(5a/s)) / 4, (a/s)^2 = 2 Es/(10 N0).
-    if channel == "awgn":
-        terms = [norm.sf(math.sqrt(c * g / 5)) for c in (1, 9, 25)]
-    else:
-        terms = [_rayleigh_q(c * g / 10) for c in (1, 9, 25)]
-    return (3 * terms[0] + 2 * terms[1] - terms[2]) / 4
-
-
 @pytest.mark.parametrize(
     ("modulation", "channel", "snrs"),
     [
@@ -66,7 +47,7 @@ def _theory(modulation, channel, snr_db):
 def test_uncoded_ber_matches_closed_form(modulation, channel, snrs):
     for snr in snrs:
         measured, bits = _ber(modulation, channel, snr)
-        expected = _theory(modulation, channel, snr)
+        expected = uncoded_ber(modulation, channel, snr)
         # 5 sigma of a binomial (bits within a symbol are correlated: factor 2) + 3 % model slack
         # (the APP LLR sign of 16-QAM's inner bit is not exactly the nearest-point decision).
         tolerance = 5 * math.sqrt(2 * expected * (1 - expected) / bits) + 0.03 * expected
