@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-__all__ = ["Channel", "noise_variance"]
+__all__ = ["Channel", "channel_data_symbols", "noise_variance", "split_channel_output"]
 
 
 @runtime_checkable
@@ -21,6 +21,16 @@ class Channel(Protocol):
     :output y: [batch, symbols], `torch.complex64`. Received symbols.
     :output h: [batch, symbols], `torch.complex64`. Channel coefficient of each symbol.
 
+    Optional extensions (used by :class:`~channels.phy.link.DigitalLink` when present):
+
+    - a third output ``err_var`` [batch, symbols] `torch.float32`: the variance of the error of ``h``
+      when it is an estimate (imperfect CSI); the receiver adds it to the noise, i.e. its demapper sees
+      ``(no + err_var) / |h|^2`` after zero forcing. Read the outputs with :func:`split_channel_output`.
+    - a method ``data_symbols(channel_uses: int) -> int``: how many data symbols ``channel_uses``
+      complex channel uses carry when the channel spends some on overhead (OFDM pilots, cyclic
+      prefixes); without it, every channel use carries one data symbol. See
+      :func:`channel_data_symbols`.
+
     Randomness must come from Sionna's generator (``sionna.phy.config.torch_rng()``) or torch's global
     generator, so that seeding ``sionna.phy.config.seed`` makes a run reproducible.
     """
@@ -33,3 +43,21 @@ class Channel(Protocol):
 def noise_variance(snr_db: float) -> float:
     """N0 per complex symbol for unit-energy symbols at ``snr_db`` = Es/N0 in dB: ``10^(-snr_db/10)``."""
     return 10.0 ** (-snr_db / 10.0)
+
+
+def split_channel_output(
+    outputs: tuple[torch.Tensor, ...],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``(y, h, err_var)`` from a channel's ``(y, h)`` or ``(y, h, err_var)``; ``err_var`` is `None`
+    for channels that give perfect CSI."""
+    if len(outputs) not in (2, 3):
+        raise ValueError(f"a channel returns (y, h) or (y, h, err_var), got {len(outputs)} outputs")
+    y, h, *rest = outputs
+    return y, h, (rest[0] if rest else None)
+
+
+def channel_data_symbols(channel: object, channel_uses: int) -> int:
+    """Data symbols that ``channel_uses`` complex channel uses carry over ``channel``: its
+    ``data_symbols(channel_uses)`` if it has one, else ``channel_uses``."""
+    data_symbols = getattr(channel, "data_symbols", None)
+    return channel_uses if data_symbols is None else int(data_symbols(channel_uses))

@@ -1,4 +1,4 @@
-"""Zero-forcing equalisation of flat fading with perfect CSI."""
+"""Zero-forcing equalisation of flat fading with perfect or estimated CSI."""
 
 from __future__ import annotations
 
@@ -12,17 +12,24 @@ _MIN_GAIN = (
 
 
 def zf_equalize(
-    y: torch.Tensor, h: torch.Tensor, no: float | torch.Tensor
+    y: torch.Tensor,
+    h: torch.Tensor,
+    no: float | torch.Tensor,
+    err_var: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""``x_hat = y / h`` and its per-symbol effective noise variance ``no / |h|^2``.
+    r"""``x_hat = y / h`` and its per-symbol effective noise variance ``(no + err_var) / |h|^2``.
 
     :param y: [batch, symbols], `torch.complex64`. Received symbols ``h * x + n``.
     :param h: [batch, symbols], `torch.complex64`. Channel coefficients (perfect CSI).
     :param no: `float` or tensor broadcastable to ``y``. Noise variance N0 per complex symbol.
+    :param err_var: [batch, symbols] `torch.float32` or `None`. Error variance of ``h`` when it is an
+        estimate (with unit-energy symbols, the error adds ``err_var`` to the noise); `None` = 0.
     :return: ``x_hat`` [batch, symbols] `torch.complex64` and ``no_eff`` [batch, symbols]
         `torch.float32`, the noise variance of ``x_hat - x``.
     """
     gain = (h.real.square() + h.imag.square()).clamp_min(_MIN_GAIN)
     x_hat = y * h.conj() / gain
     no = torch.as_tensor(no, dtype=gain.dtype, device=gain.device)
+    if err_var is not None:
+        no = no + err_var.to(gain.dtype)
     return x_hat, torch.broadcast_to(no, gain.shape) / gain

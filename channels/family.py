@@ -18,9 +18,22 @@ def channel_family(model: str, params: dict[str, Any] | None = None) -> str:
     Rician and custom channels use the Rayleigh tables (conservative: Rician with K > 0 fades less).
     ``"rayleigh"`` is per-symbol fading; a ``block_length`` L > 1 in ``params`` gives
     ``"rayleigh_bl{L}"``, whose table is built on first use (see :mod:`channels.phy.mcs_table`).
+
+    ``ofdm`` uses ``"rayleigh_bl{D}"`` with D the data symbols of one slot: one flat Rayleigh
+    coefficient per slot, with the slot boundaries where the OFDM channel puts them. That is the OFDM
+    channel without frequency selectivity or Doppler (delay spread 0, speed 0) with perfect CSI, the
+    least diversity it can offer: conservative for perfect CSI. LS/LMMSE estimation loses up to 3 dB
+    (LS error variance = N0 per resource element), which multipath diversity more than makes up for
+    at realistic delay spreads (see ``benchmarks/results/ofdm_csi.md``) but not on a flat, static
+    channel. An OFDM-specific table is not measured: it would depend on every grid, multipath and
+    CSI parameter, and its first-use measurement would take many minutes on a CPU.
     """
     if model == "awgn":
         return "awgn"
+    if model == "ofdm":
+        from channels.registry import make_channel
+
+        return f"rayleigh_bl{make_channel(model, params).grid.data_per_slot}"
     block_length = int((params or {}).get("block_length", 1))
     return "rayleigh" if block_length <= 1 else f"rayleigh_bl{block_length}"
 

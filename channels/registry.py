@@ -21,6 +21,7 @@ _BUILTIN_MODULES = (
     "channels.awgn",
     "channels.rayleigh",
     "channels.rician",
+    "channels.ofdm.channel",
 )
 
 _REGISTRY: dict[str, type[torch.nn.Module]] = {}
