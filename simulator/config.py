@@ -66,6 +66,15 @@ def _parse_ratio(value: Any) -> Any:
 Ratio = Annotated[float, BeforeValidator(_parse_ratio), Field(gt=0, le=1)]
 
 
+def _display_name(name: str, params: dict[str, Any], label: str | None) -> str:
+    """``label`` if given, else ``name(k=v,...)`` with the parameters sorted by key."""
+    if label:
+        return label
+    if not params:
+        return name
+    return f"{name}({','.join(f'{k}={v}' for k, v in sorted(params.items()))})"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,12 +106,7 @@ class CodecSpec(_Strict):
     @property
     def display_name(self) -> str:
         """The name used in result rows and plot legends."""
-        if self.label:
-            return self.label
-        if not self.params:
-            return self.name
-        args = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.name}({args})"
+        return _display_name(self.name, self.params, self.label)
 
 
 class FixedMCS(_Strict):
@@ -177,12 +181,7 @@ class ChannelSpec(_Strict):
     @property
     def display_name(self) -> str:
         """The name used in result rows and plot legends."""
-        if self.label:
-            return self.label
-        if not self.params:
-            return self.model
-        args = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.model}({args})"
+        return _display_name(self.model, self.params, self.label)
 
 
 class ExecutionConfig(_Strict):

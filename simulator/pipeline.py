@@ -41,6 +41,24 @@ class PointResult:
     per_image: list[dict[str, Any]]
 
 
+def _build_all(
+    entries: list[tuple[str, str, str, dict[str, Any]]],
+    factory: Callable[[str, dict[str, Any]], Any],
+    error: type[Exception],
+) -> dict[str, Any]:
+    """Build each (row name, key path, registered name, params); every failure becomes one line of a
+    :class:`ConfigError` that names its key path."""
+    built, problems = {}, []
+    for row, key, name, params in entries:
+        try:
+            built[row] = factory(name, params)
+        except error as exc:
+            problems.append(f"{key}: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    return built
+
+
 def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
@@ -57,8 +75,14 @@ class LinkSimulator:
         self.config = config
         self.device = resolve_device(config.device)
         sionna.phy.config.device = str(self.device)
-        self.codecs = self._build_codecs()
-        self.channels = self._build_channels()
+        problems = []
+        for build, attr in ((self._build_codecs, "codecs"), (self._build_channels, "channels")):
+            try:
+                setattr(self, attr, build())
+            except ConfigError as exc:
+                problems += exc.problems
+        if problems:
+            raise ConfigError(problems)
         self.samples = self._load_samples()
         self.shape = (config.data.height, config.data.width)
         mean = np.asarray(self.source.mean_color, dtype=np.float64)
@@ -83,27 +107,24 @@ class LinkSimulator:
         return self._scorer
 
     def _build_codecs(self) -> dict[str, SourceCodec]:
-        codecs, problems = {}, []
-        for i, spec in enumerate(self.config.codecs):
-            try:
-                codecs[spec.display_name] = make_codec(spec.name, spec.params)
-            except CodecConfigError as exc:
-                problems.append(f"codecs[{i}].params: {exc}")
-        if problems:
-            raise ConfigError(problems)
-        return codecs
+        specs = self.config.codecs
+        return _build_all(
+            [
+                (s.display_name, f"codecs[{i}].params", s.name, s.params)
+                for i, s in enumerate(specs)
+            ],
+            make_codec,
+            CodecConfigError,
+        )
 
     def _build_channels(self) -> dict[str, torch.nn.Module]:
-        channels, problems = {}, []
-        many = len(self.config.channel) > 1
-        for i, spec in enumerate(self.config.channel):
-            try:
-                channels[spec.display_name] = make_channel(spec.model, spec.params)
-            except ChannelConfigError as exc:
-                problems.append(f"channel{f'[{i}]' if many else ''}: {exc}")
-        if problems:
-            raise ConfigError(problems)
-        return channels
+        specs = self.config.channel
+        keys = [f"channel[{i}]" if len(specs) > 1 else "channel" for i in range(len(specs))]
+        return _build_all(
+            [(s.display_name, k, s.model, s.params) for k, s in zip(keys, specs, strict=True)],
+            make_channel,
+            ChannelConfigError,
+        )
 
     def _load_samples(self) -> list[Sample]:
         data = self.config.data

@@ -49,10 +49,17 @@ def _lines(ax: plt.Axes, frame: pd.DataFrame, x: str, metric: str) -> None:
         ax.plot(rows[x], rows[metric], style, marker="o", markersize=3, label=label)
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
+def _figure(frame: pd.DataFrame, x: str, xlabel: str, metric: str, title: str, path: Path) -> Path:
+    """One PNG: ``metric`` against ``x``, a line per (codec, channel)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    _lines(ax, frame, x, metric)
+    ax.set(xlabel=xlabel, ylabel=PLOT_METRICS[metric], title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return path
 
 
 def plot_summary(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -64,26 +71,16 @@ def plot_summary(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     ratios = sorted(summary["bandwidth_ratio"].unique())
     for metric in metrics:
         for ratio in ratios:
-            frame = summary[summary["bandwidth_ratio"] == ratio]
-            fig, ax = plt.subplots(figsize=(6.4, 4.2))
-            _lines(ax, frame, "snr_db", metric)
-            ax.set(xlabel="SNR (Es/N0) [dB]", ylabel=PLOT_METRICS[metric])
-            ax.set_title(f"{PLOT_METRICS[metric]} vs SNR, bandwidth ratio {ratio_label(ratio)}")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
             path = out_dir / f"{metric}_vs_snr_rho_{_slug(ratio_label(ratio))}.png"
-            _save(fig, path)
-            written.append(path)
+            frame = summary[summary["bandwidth_ratio"] == ratio]
+            title = f"{PLOT_METRICS[metric]} vs SNR, bandwidth ratio {ratio_label(ratio)}"
+            written.append(_figure(frame, "snr_db", "SNR (Es/N0) [dB]", metric, title, path))
         if len(ratios) > 1:
             for snr in sorted(summary["snr_db"].unique()):
-                frame = summary[summary["snr_db"] == snr]
-                fig, ax = plt.subplots(figsize=(6.4, 4.2))
-                _lines(ax, frame, "bandwidth_ratio", metric)
-                ax.set(xlabel="bandwidth ratio k/n", ylabel=PLOT_METRICS[metric])
-                ax.set_title(f"{PLOT_METRICS[metric]} vs bandwidth ratio, SNR {snr:g} dB")
-                ax.grid(alpha=0.3)
-                ax.legend(fontsize=7)
                 path = out_dir / f"{metric}_vs_rho_snr_{_slug(f'{snr:g}')}dB.png"
-                _save(fig, path)
-                written.append(path)
+                frame = summary[summary["snr_db"] == snr]
+                title = f"{PLOT_METRICS[metric]} vs bandwidth ratio, SNR {snr:g} dB"
+                written.append(
+                    _figure(frame, "bandwidth_ratio", "bandwidth ratio k/n", metric, title, path)
+                )
     return written
