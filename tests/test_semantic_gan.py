@@ -27,6 +27,15 @@ SCENES = make_source("synthetic", root=None, num_images=3, height=H, width=W, se
 IMAGE, LABELS = SCENES[0].image, SCENES[0].labels
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread: two threads on two cores that other test workers share thrash."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _png_bytes(labels: np.ndarray) -> int:
     buffer = io.BytesIO()
     Image.fromarray(labels).save(buffer, "PNG", optimize=True)

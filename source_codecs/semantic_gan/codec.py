@@ -51,6 +51,10 @@ class SemanticGANCodec(SourceCodec):
         one rate point, ``low`` / ``mid`` / ``high`` (latent channels C = 2 / 4 / 8).
     :param latent_rows: latent rows per latent packet (16 image rows each); smaller = finer loss
         granularity, a few bytes more.
+    :param map_scale: resolution at which the label map is coded (1, 1/2 or 1/4, nearest
+        neighbour; the receiver repeats it back to full size). The shipped models were trained on
+        maps at 1/4 (their ``config.map_factor``); a finer map costs more bytes and is not what
+        they learnt from.
 
     The encoder needs the label map (``labels``); the stream carries it.
     """
@@ -60,6 +64,7 @@ class SemanticGANCodec(SourceCodec):
     parameters = {
         "rate": Param("auto", str, choices=("auto", *RATES), doc="rate point"),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
+        "map_scale": Param(0.25, float, choices=(1.0, 0.5, 0.25), doc="label map resolution"),
     }
 
     def candidates(self) -> list[str]:
@@ -84,16 +89,13 @@ class SemanticGANCodec(SourceCodec):
         x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
         x = F.pad(x, (0, size[1] - width, 0, size[0] - height), mode="replicate")
         rows = self.params["latent_rows"]
-        maps: dict[int, tuple[bytes, torch.Tensor]] = {}
+        factor = round(1 / self.params["map_scale"])
+        small = downscale_map(labels, factor)
+        map_packet = encode_labels(small)
+        segmap = _segmap(upscale_map(small, factor, height, width), size)  # the receiver's map
         smallest = None
         for rate in self.candidates():
             model = _model(rate)
-            factor = model.config.map_factor
-            if factor not in maps:
-                small = downscale_map(labels, factor)
-                seen = upscale_map(small, factor, height, width)  # the receiver's map
-                maps[factor] = (encode_labels(small), _segmap(seen, size))
-            map_packet, segmap = maps[factor]
             symbols = model.analyse(x, segmap)[0].numpy()
             latent = tuple(encode_stripes(symbols, model.pmf().numpy(), rows))
             stream = pack(Packets(rate, factor, rows, map_packet, latent))
