@@ -1,7 +1,7 @@
 """The experiment configuration: YAML validated into typed, frozen objects.
 
 Every problem is reported as one readable line that names the key path, e.g.
-``channel.model: unknown model 'rayleight'; choose from awgn, rayleigh, rician, or "package.module:ClassName"``.
+``channel.model: unknown model 'rayleight'; choose from awgn, ofdm, rayleigh, rician, or "package.module:ClassName"``.
 Unknown keys are errors. Ratios may be written as fractions (``1/48``).
 """
 
