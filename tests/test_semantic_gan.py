@@ -19,6 +19,7 @@ from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
 from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, shipped_weights
 from source_codecs.semantic_gan.quantizer import Quantizer
+from source_codecs.semantic_gan.range_coding import PacketEncoder, shortest_packet
 from source_codecs.semantic_gan.semantic_map import downscale_map, upscale_map
 from source_codecs.semantic_gan.train import main as train_main
 
@@ -93,6 +94,24 @@ def test_latent_stripes_decode_independently() -> None:
     assert bounds == [(0, 3), (3, 6), (6, 9), (9, 10)] and len(packets) == 4
     for (top, end), packet in zip(bounds, packets, strict=True):
         assert np.array_equal(decode_stripe(packet, pmf, end - top, 8), symbols[:, top:end])
+
+
+def test_shortest_packet_keeps_what_the_decoder_needs() -> None:
+    rng = np.random.default_rng(5)
+    pmf = np.array([[0.7, 0.1, 0.1, 0.05, 0.05]])
+    saved = 0
+    for _ in range(20):
+        symbols = rng.choice(5, (1, 3, 40), p=pmf[0])
+        coder = PacketEncoder()
+        coder.code_array(symbols.reshape(-1), np.repeat(pmf, 120, axis=0))
+        full = coder.to_bytes()
+        (packet,) = encode_stripes(symbols, pmf, rows=3)
+        assert len(packet) <= len(full)
+        assert np.array_equal(decode_stripe(packet, pmf, 3, 40), symbols)
+        saved += len(full) - len(packet)
+    assert saved >= 20  # about 1.8 bytes per packet
+    assert shortest_packet(b"\x12\x34", lambda p: True) == b""
+    assert shortest_packet(b"\x12\x34", lambda p: False) == b"\x12\x34"
 
 
 def test_bitstream_round_trip_and_malformed_streams() -> None:
@@ -188,13 +207,19 @@ def test_lost_latent_packet_erases_only_its_band(codec) -> None:
 def test_corrupted_streams_raise_or_decode(codec, streams) -> None:
     rng = np.random.default_rng(0)
     data = bytearray(streams["mid"])
-    for _ in range(5):
+    outcomes = []
+    for trial in range(24):
         bad = bytearray(data)
-        bad[rng.integers(2, len(bad))] ^= 1 << int(rng.integers(8))
+        if trial % 3 == 2:
+            bad = bad[: rng.integers(1, len(bad))]
+        else:
+            bad[rng.integers(0, len(bad))] ^= 1 << int(rng.integers(8))
         try:
             assert codec.decode(bytes(bad), H, W).shape == (H, W, 3)
+            outcomes.append("image")
         except DecodeError:
-            pass
+            outcomes.append("error")
+    assert "image" in outcomes
     with pytest.raises(DecodeError):
         codec.decode(bytes(data[:3]), H, W)
 

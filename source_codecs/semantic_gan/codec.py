@@ -25,6 +25,9 @@ from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_strip
 from source_codecs.semantic_gan.model import DOWNSAMPLING, SemanticGAN, shipped_weights
 from source_codecs.semantic_gan.semantic_map import downscale_map, one_hot, upscale_map
 
+_CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError)
+"""What constriction raises on data that no encoder could have written."""
+
 
 @cache
 def _model(rate: str) -> SemanticGAN:
@@ -147,7 +150,10 @@ class SemanticGANCodec(SourceCodec):
         if lost[0] or lost[1]:
             raise DecodeError("semantic_gan: the header or the semantic map packet was lost")
         model = _model(packets.rate)
-        labels = self._decode_map(packets, height, width)
+        try:
+            labels = self._decode_map(packets, height, width)
+        except _CODER_ERRORS as exc:
+            raise DecodeError(f"semantic_gan: the map packet does not decode ({exc})") from exc
         pmf = model.pmf()
         latent = (pmf * model.quantizer.centres.double()).sum(1).float()  # expected values [C]
         latent = latent[None, :, None, None].repeat(1, 1, latent_h, latent_w)
@@ -168,5 +174,5 @@ class SemanticGANCodec(SourceCodec):
     def _decode_stripe(packet: bytes, pmf: np.ndarray, rows: int, width: int) -> np.ndarray:
         try:
             return decode_stripe(packet, pmf, rows, width)
-        except (ValueError, RuntimeError) as exc:
+        except _CODER_ERRORS as exc:
             raise DecodeError(f"semantic_gan: latent packet does not decode ({exc})") from exc

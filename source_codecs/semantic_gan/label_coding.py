@@ -169,8 +169,9 @@ def encode_labels(labels: np.ndarray) -> bytes:
 def decode_labels(data: bytes, height: int, width: int) -> np.ndarray:
     """Inverse of :func:`encode_labels`: uint8 [height, width].
 
-    Corrupted data decodes to some map of the right size (each step consumes at least one pixel,
-    so decoding always ends); the bitstream's CRC-protected transport is what detects errors.
+    Corrupted data either decodes to some map of the right size (each step consumes at least one
+    pixel, so decoding always ends) or makes constriction raise (``AssertionError`` on words no
+    encoder could have written); the codec turns the latter into ``DecodeError``.
     """
     out = _MapModel().walk(PacketDecoder(data), None, height, width)
     return out.astype(np.uint8)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 __all__ = ["decode_stripe", "encode_stripes", "stripe_bounds"]
 
+from functools import partial
+
 import numpy as np
 
-from source_codecs.semantic_gan.range_coding import PacketDecoder, PacketEncoder
+from source_codecs.semantic_gan.range_coding import PacketDecoder, PacketEncoder, shortest_packet
 
 
 def stripe_bounds(latent_rows: int, rows: int) -> list[tuple[int, int]]:
@@ -33,8 +35,11 @@ def encode_stripes(symbols: np.ndarray, pmf: np.ndarray, rows: int) -> list[byte
     for top, end in stripe_bounds(h, rows):
         coder = PacketEncoder()
         probs = np.repeat(pmf, (end - top) * w, axis=0)
-        coder.code_array(symbols[:, top:end].reshape(-1), probs)
-        packets.append(coder.to_bytes())
+        stripe = symbols[:, top:end]
+        coder.code_array(stripe.reshape(-1), probs)
+        packets.append(
+            shortest_packet(coder.to_bytes(), partial(_decodes_to, pmf=pmf, symbols=stripe))
+        )
     return packets
 
 
@@ -42,3 +47,8 @@ def decode_stripe(packet: bytes, pmf: np.ndarray, rows: int, width: int) -> np.n
     """Symbols of one stripe: int32 [C, rows, width] (``pmf`` float64 [C, L])."""
     probs = np.repeat(pmf, rows * width, axis=0)
     return PacketDecoder(packet).code_array(probs).reshape(pmf.shape[0], rows, width)
+
+
+def _decodes_to(packet: bytes, pmf: np.ndarray, symbols: np.ndarray) -> bool:
+    """True if ``packet`` decodes to the stripe ``symbols`` (int [C, rows, w])."""
+    return np.array_equal(decode_stripe(packet, pmf, *symbols.shape[1:]), symbols)
