@@ -23,15 +23,15 @@ class PairFolder(Dataset):
     :param root: folder with RGB ``*.png`` images and ``labels/<stem>.png`` uint8 trainId maps.
     :param crop: (height, width) of the crops, multiples of 16.
     :param map_factor: 1, 2 or 4.
-    :param seed: seed of the crop positions and flips.
+
+    Crop positions and flips are drawn from torch's generator, which the ``DataLoader`` seeds
+    differently in every worker (a numpy generator would be copied into each worker unchanged).
 
     :output image: [3, h, w], float32 in [-1, 1].
     :output labels: [h, w], int64 trainIds (255 = ignore).
     """
 
-    def __init__(
-        self, root: str | Path, crop: tuple[int, int], map_factor: int = 1, seed: int = 0
-    ) -> None:
+    def __init__(self, root: str | Path, crop: tuple[int, int], map_factor: int = 1) -> None:
         self.root = Path(root)
         self.images = sorted(p for p in self.root.glob("*.png"))
         if not self.images:
@@ -41,7 +41,6 @@ class PairFolder(Dataset):
             raise FileNotFoundError(f"{len(missing)} images have no labels/ map, e.g. {missing[0]}")
         self.crop = crop
         self.map_factor = map_factor
-        self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -53,13 +52,13 @@ class PairFolder(Dataset):
         h, w = self.crop
         if image.shape[0] < h or image.shape[1] < w:
             raise ValueError(f"{self.images[index].name} is smaller than the {h}x{w} crop")
-        top = self.rng.integers(0, image.shape[0] - h + 1)
-        left = self.rng.integers(0, image.shape[1] - w + 1)
+        top = int(torch.randint(0, image.shape[0] - h + 1, ()))
+        left = int(torch.randint(0, image.shape[1] - w + 1, ()))
         image, labels = (
             image[top : top + h, left : left + w],
             labels[top : top + h, left : left + w],
         )
-        if self.rng.random() < 0.5:
+        if torch.rand(()) < 0.5:
             image, labels = image[:, ::-1], labels[:, ::-1]
         x = torch.from_numpy(image.transpose(2, 0, 1).copy()).float() / 127.5 - 1
         return x, torch.from_numpy(labels.astype(np.int64))

@@ -202,9 +202,7 @@ def train(opts: TrainOptions, *, resume: bool = False) -> Path:
     if resume and checkpoint.is_file():
         trainer.restore(torch.load(checkpoint, map_location=trainer.device, weights_only=False))
     (out / "options.json").write_text(json.dumps(asdict(opts), indent=2))
-    data = PairFolder(
-        opts.data, (opts.crop_height, opts.crop_width), opts.map_factor, opts.seed + trainer.step
-    )
+    data = PairFolder(opts.data, (opts.crop_height, opts.crop_width), opts.map_factor)
     loader = DataLoader(
         data,
         batch_size=opts.batch_size,
