@@ -45,18 +45,17 @@ def _build_all(
     entries: list[tuple[str, str, str, dict[str, Any]]],
     factory: Callable[[str, dict[str, Any]], Any],
     error: type[Exception],
-) -> dict[str, Any]:
-    """Build each (row name, key path, registered name, params); every failure becomes one line of a
-    :class:`ConfigError` that names its key path."""
+) -> dict[str, Any] | ConfigError:
+    """Build each (row name, key path, registered name, params); the failures are returned (not raised)
+    as one :class:`ConfigError` with a line per failure naming its key path, so that every problem of a
+    configuration is reported at once."""
     built, problems = {}, []
     for row, key, name, params in entries:
         try:
             built[row] = factory(name, params)
         except error as exc:
             problems.append(f"{key}: {exc}")
-    if problems:
-        raise ConfigError(problems)
-    return built
+    return ConfigError(problems) if problems else built
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -75,14 +74,17 @@ class LinkSimulator:
         self.config = config
         self.device = resolve_device(config.device)
         sionna.phy.config.device = str(self.device)
-        problems = []
-        for build, attr in ((self._build_codecs, "codecs"), (self._build_channels, "channels")):
-            try:
-                setattr(self, attr, build())
-            except ConfigError as exc:
-                problems += exc.problems
+        codecs, channels = self._build_codecs(), self._build_channels()
+        problems = [
+            p
+            for built in (codecs, channels)
+            if isinstance(built, ConfigError)
+            for p in built.problems
+        ]
         if problems:
             raise ConfigError(problems)
+        self.codecs: dict[str, SourceCodec] = codecs
+        self.channels: dict[str, torch.nn.Module] = channels
         self.samples = self._load_samples()
         self.shape = (config.data.height, config.data.width)
         mean = np.asarray(self.source.mean_color, dtype=np.float64)
@@ -106,7 +108,7 @@ class LinkSimulator:
                 self._log(note)
         return self._scorer
 
-    def _build_codecs(self) -> dict[str, SourceCodec]:
+    def _build_codecs(self) -> dict[str, SourceCodec] | ConfigError:
         specs = self.config.codecs
         return _build_all(
             [
@@ -117,7 +119,7 @@ class LinkSimulator:
             CodecConfigError,
         )
 
-    def _build_channels(self) -> dict[str, torch.nn.Module]:
+    def _build_channels(self) -> dict[str, torch.nn.Module] | ConfigError:
         specs = self.config.channel
         keys = [f"channel[{i}]" if len(specs) > 1 else "channel" for i in range(len(specs))]
         return _build_all(
