@@ -115,10 +115,16 @@ def test_config_errors_exit_2_with_one_line_per_problem(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert "Traceback" not in proc.stderr
     assert any(line.startswith("link.snr_db") for line in lines), lines
-    params = {**SMALL, "channel": {"model": "rayleigh", "params": {"block_lenght": 4}}}
+    params = {
+        **SMALL,
+        "codecs": [{"name": "jpeg", "params": {"qualty": 3}}],
+        "channel": {"model": "rayleigh", "params": {"block_lenght": 4}},
+    }
     proc = cli(params, tmp_path / "bad2")
-    assert proc.returncode == 2 and proc.stderr.startswith("channel"), proc.stderr
-    assert "block_lenght" in proc.stderr and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("codecs[0].params:") and "qualty" in lines[0], lines
+    assert lines[1].startswith("channel:") and "block_lenght" in lines[1], lines
 
 
 def test_custom_channel_from_the_readme_runs_through_the_cli(tmp_path):
