@@ -259,13 +259,14 @@ def test_two_step_training_run_resumes(tmp_path) -> None:
     assert train_main([*args, "--steps", "2"]) == 0
     first = torch.load(out / "checkpoint.pt", weights_only=False)
     assert first["step"] == 2 and json.loads((out / "options.json").read_text())["ngf"] == 2
-    assert train_main([*args, "--steps", "3", "--resume"]) == 0
+    assert train_main([*args, "--steps", "3", "--resume", "--lambda-rate", "0.1"]) == 0
     second = torch.load(out / "checkpoint.pt", weights_only=False)
     assert second["step"] == 3
     moved = [not torch.equal(first["model"][k], v) for k, v in second["model"].items()]
     assert any(moved)
     log = (out / "train.log").read_text()
-    assert "step 3 " in log and "d=" in log and "lpips=" in log
+    assert "step 3 " in log and "d=" in log and "lpips=" in log and "bits=" in log
+    assert not torch.equal(second["rate_logits"], first["rate_logits"])  # the rate model learns
     model = SemanticGAN.load(out / "weights.pt")
     assert model.config.latent_channels == RATE_POINTS["low"]
     assert torch.allclose(model.pmf().sum(1), torch.ones(2, dtype=torch.float64))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["feature_matching_loss", "hinge_d_loss", "hinge_g_loss"]
+__all__ = ["feature_matching_loss", "hinge_d_loss", "hinge_g_loss", "rate_loss"]
 
 import torch
 import torch.nn.functional as F
@@ -38,3 +38,17 @@ def feature_matching_loss(real: Features, fake: Features) -> torch.Tensor:
         for r, f in zip(real, fake, strict=True)
     ]
     return torch.stack(terms).mean()
+
+
+def rate_loss(assignment: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Expected code length of the latent in bits per symbol (Mentzer et al. 2018, Agustsson et al.
+    2019): the cross-entropy between the soft assignments and a learned per-channel categorical
+    model ``softmax(logits)``. Its gradient makes the encoder's symbols cheaper to entropy-code and
+    fits the model to their distribution.
+
+    :param assignment: [B, C, h, w, L], float, soft assignments (rows sum to 1).
+    :param logits: [C, L], float, the learned model.
+    :return: [], float, bits per latent symbol.
+    """
+    log_pmf = torch.log_softmax(logits, -1)[None, :, None, None, :]
+    return -(assignment * log_pmf).sum(-1).mean() / torch.log(torch.tensor(2.0))

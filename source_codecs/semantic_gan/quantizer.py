@@ -46,8 +46,12 @@ class Quantizer(nn.Module):
         hard = self.centres[symbols]
         if not self.training:
             return hard, symbols
-        soft = (torch.softmax(-self.sigma * distance, -1) * self.centres).sum(-1)
+        soft = (self.assignment(z) * self.centres).sum(-1)
         return soft + (hard - soft).detach(), symbols
+
+    def assignment(self, z: torch.Tensor) -> torch.Tensor:
+        """Soft assignment of ``z`` [B, C, h, w] to the centres: float [B, C, h, w, L], sums to 1."""
+        return torch.softmax(-self.sigma * (z.unsqueeze(-1) - self.centres).square(), -1)
 
     def dequantize(self, symbols: torch.Tensor) -> torch.Tensor:
         """Centre values of ``symbols`` (int64 [B, C, h, w]) -> float [B, C, h, w]."""

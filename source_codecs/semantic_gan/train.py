@@ -31,7 +31,12 @@ from torch.utils.data import DataLoader
 
 from source_codecs.semantic_gan.dataset import PairFolder
 from source_codecs.semantic_gan.discriminator import MultiscaleDiscriminator
-from source_codecs.semantic_gan.loss import feature_matching_loss, hinge_d_loss, hinge_g_loss
+from source_codecs.semantic_gan.loss import (
+    feature_matching_loss,
+    hinge_d_loss,
+    hinge_g_loss,
+    rate_loss,
+)
 from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, SemanticGANConfig
 from source_codecs.semantic_gan.perceptual import STLPIPSLoss
 from source_codecs.semantic_gan.semantic_map import NUM_LABEL_CHANNELS, one_hot
@@ -57,6 +62,7 @@ class TrainOptions:
     lambda_fm: float = 10.0
     lambda_lpips: float = 10.0
     lambda_l1: float = 1.0
+    lambda_rate: float = 0.0
     gan_start: int = 0
     erase_prob: float = 0.1
     checkpoint_every: int = 500
@@ -84,8 +90,12 @@ class _Trainer:
         self.disc = MultiscaleDiscriminator(3, NUM_LABEL_CHANNELS, opts.d_scales, opts.ndf)
         self.disc.to(self.device).train()
         self.lpips = STLPIPSLoss().to(self.device).eval() if opts.lambda_lpips > 0 else None
+        # The rate term's learned categorical model; the codec ships the symbol histogram instead.
+        shape = (config.latent_channels, config.levels)
+        self.rate_logits = torch.nn.Parameter(torch.zeros(shape, device=self.device))
         betas = (0.0, 0.9)
-        self.opt_g = torch.optim.Adam(self.model.parameters(), opts.lr, betas=betas)
+        params = [*self.model.parameters(), self.rate_logits]
+        self.opt_g = torch.optim.Adam(params, opts.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), opts.lr, betas=betas)
         self.step = 0
 
@@ -114,7 +124,8 @@ class _Trainer:
         segmap = one_hot(labels)
         adversarial = self.step >= opts.gan_start
         with self.autocast():
-            latent, symbols = self.model.quantizer(self.model.encoder(image, segmap))
+            z = self.model.encoder(image, segmap)
+            latent, symbols = self.model.quantizer(z)
             fake = self.model.synthesise(self.erase(latent), segmap)
         self.model.update_counts(symbols)
         logs: dict[str, float] = {}
@@ -133,6 +144,10 @@ class _Trainer:
                 lp = self.lpips(fake_f, image)
                 loss = loss + opts.lambda_lpips * lp
                 logs["lpips"] = lp.item()
+            if opts.lambda_rate > 0:
+                bits = rate_loss(self.model.quantizer.assignment(z.float()), self.rate_logits)
+                loss = loss + opts.lambda_rate * bits
+                logs["bits"] = bits.item()
             if adversarial:
                 fake_feats = self.disc(fake, segmap)
                 with torch.no_grad():
@@ -153,6 +168,7 @@ class _Trainer:
             "step": self.step,
             "model": self.model.state_dict(),
             "disc": self.disc.state_dict(),
+            "rate_logits": self.rate_logits.detach(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "options": asdict(self.opts),
@@ -168,11 +184,23 @@ class _Trainer:
         self.step = state["step"]
         self.model.load_state_dict(state["model"])
         self.disc.load_state_dict(state["disc"])
-        self.opt_g.load_state_dict(state["opt_g"])
+        if "rate_logits" in state:
+            with torch.no_grad():
+                self.rate_logits.copy_(state["rate_logits"])
+            self.opt_g.load_state_dict(state["opt_g"])
+        else:  # a checkpoint from before the rate term: its optimiser lacks the logits
+            self.opt_g.load_state_dict(_with_new_param(state["opt_g"], self.opt_g))
         self.opt_d.load_state_dict(state["opt_d"])
         torch.set_rng_state(state["rng"]["torch"])
         np.random.set_state(state["rng"]["numpy"])
         random.setstate(state["rng"]["python"])
+
+
+def _with_new_param(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """An Adam state dict saved without the last parameter of ``optimizer``, extended to it."""
+    group = saved["param_groups"][0]
+    group["params"] = [*group["params"], len(optimizer.param_groups[0]["params"]) - 1]
+    return saved
 
 
 def _batches(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
