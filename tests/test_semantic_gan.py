@@ -13,6 +13,7 @@ from PIL import Image
 
 from simulator.data import make_source
 from simulator.data.export import export_source
+from simulator.data.export import main as export_main
 from source_codecs import BudgetTooSmall, DecodeError, make_codec
 from source_codecs.semantic_gan.bitstream import Packets, pack, unpack
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
@@ -245,6 +246,22 @@ def test_perceptual_loss_is_the_st_lpips_metric() -> None:
     y = (x + 0.2 * torch.rand(2, 3, 48, 64, generator=rng)).clamp(0, 1)
     loss = STLPIPSLoss()(2 * x - 1, 2 * y - 1)
     assert torch.allclose(loss, load_lpips()(x, y).mean(), rtol=1e-4)
+
+
+def test_export_writes_pairs_and_rejects_unlabelled_sources(tmp_path) -> None:
+    args = ["--num-images", "2", "--height", "32", "--width", "48", "--out", str(tmp_path / "d")]
+    assert export_main(["--source", "synthetic", *args]) == 0
+    images = sorted((tmp_path / "d").glob("*.png"))
+    assert len(images) == 2
+    labels = np.asarray(Image.open(tmp_path / "d" / "labels" / images[0].name))
+    assert labels.shape == (32, 48) and labels.dtype == np.uint8
+    assert np.array_equal(
+        labels,
+        make_source(
+            "synthetic", root=None, num_images=2, height=32, width=48, seed=0, split="train"
+        )[0].labels,
+    )
+    assert export_main(["--source", "samples", *args]) == 2
 
 
 def test_two_step_training_run_resumes(tmp_path) -> None:
