@@ -86,6 +86,14 @@ class LinkSimulator:
         self.codecs: dict[str, SourceCodec] = codecs
         self.channels: dict[str, torch.nn.Module] = channels
         self.samples = self._load_samples()
+        unlabelled = [
+            f"codecs[{i}].name: '{spec.name}' needs semantic labels, and data.source "
+            f"'{config.data.source}' has none; use a labelled source (synthetic, cityscapes, folder with labels/)"
+            for i, spec in enumerate(config.codecs)
+            if self.codecs[spec.display_name].needs_labels and not self.source.has_labels
+        ]
+        if unlabelled:
+            raise ConfigError(unlabelled)
         self.shape = (config.data.height, config.data.width)
         mean = np.asarray(self.source.mean_color, dtype=np.float64)
         self.fallback = np.broadcast_to(

@@ -28,6 +28,7 @@ class SourceCodec(ABC):
     - ``kind``: ``"digital"`` (bytes sent over the physical layer), ``"reference"`` (delivered without
       error, e.g. ``original``) or ``"analog"`` (channel symbols; joint source-channel codecs).
     - ``resilient``: True if :meth:`decode` makes use of a stream with erased packets (layered codecs).
+    - ``needs_labels``: True if :meth:`encode` needs the semantic map (semantic codecs).
     - ``trusted_decoder``: True if :meth:`decode` can neither hang nor crash the process whatever the
       input, so :func:`source_codecs.safe_decode` may run it in-process.
 
@@ -46,6 +47,7 @@ class SourceCodec(ABC):
     kind: ClassVar[str] = "digital"
     resilient: ClassVar[bool] = False
     trusted_decoder: ClassVar[bool] = False
+    needs_labels: ClassVar[bool] = False
     parameters: ClassVar[Mapping[str, Param]] = {}
 
     def __init__(self, **params: Any) -> None:

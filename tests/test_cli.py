@@ -143,3 +143,22 @@ def test_custom_channel_from_the_readme_runs_through_the_cli(tmp_path):
     row = pd.read_csv(tmp_path / "custom" / "summary.csv").iloc[0]
     assert row["channel"] == "examples.phase_offset_channel:PhaseOffsetAWGN(phase_deg=30)"
     assert row["bler"] == 0.0 and row["decode_failure_rate"] == 0.0
+
+
+def test_semantic_codec_on_unlabelled_data_is_a_config_error():
+    from simulator.config import ConfigError, parse_config
+    from simulator.pipeline import LinkSimulator
+
+    config = parse_config(
+        {
+            "data": {"source": "samples", "num_images": 1, "height": 64, "width": 128},
+            "codecs": [{"name": "jpeg"}, {"name": "semantic_gan"}],
+            "metrics": ["psnr"],
+        }
+    )
+    with pytest.raises(ConfigError) as info:
+        LinkSimulator(config, log=lambda _msg: None)
+    assert info.value.problems == [
+        "codecs[1].name: 'semantic_gan' needs semantic labels, and data.source 'samples' has none; "
+        "use a labelled source (synthetic, cityscapes, folder with labels/)"
+    ]

@@ -64,6 +64,7 @@ class SemanticGANCodec(SourceCodec):
 
     resilient = True
     trusted_decoder = True
+    needs_labels = True
     parameters = {
         "rate": Param("auto", str, choices=("auto", *RATES), doc="rate point"),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
