@@ -36,6 +36,7 @@ __all__ = [
     "LinkConfig",
     "OutputConfig",
     "SNRRange",
+    "SegmenterSpec",
     "dump_config",
     "load_config",
     "parse_config",
@@ -184,6 +185,21 @@ class ChannelSpec(_Strict):
         return _display_name(self.model, self.params, self.label)
 
 
+class SegmenterSpec(_Strict):
+    """The network behind ``miou``: the shipped one (``torchscript: null``) or your own TorchScript
+    segmenter whose output channels ``class_map`` maps onto the 19 Cityscapes trainIds (a list with one
+    entry per output channel: a trainId, a class name, or null to drop it)."""
+
+    torchscript: str | None = None
+    class_map: list[int | str | None] | None = None
+
+    @model_validator(mode="after")
+    def _map_needed(self) -> SegmenterSpec:
+        if self.torchscript and not self.class_map:
+            raise ValueError("segmenter.class_map: required with segmenter.torchscript")
+        return self
+
+
 class ExecutionConfig(_Strict):
     """Where points run: ``local`` (this process), ``processes`` (worker processes on this machine) or
     ``dask`` (a ``LocalCluster`` when ``address`` is null, else the scheduler at ``address``)."""
@@ -213,6 +229,7 @@ class Config(_Strict):
     metrics: list[Literal[METRIC_NAMES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"]
     )
+    segmenter: SegmenterSpec = Field(default_factory=SegmenterSpec)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 

@@ -155,9 +155,12 @@ class LinkSimulator:
     def _segmenter(self, log: Callable[[str], None]) -> torch.nn.Module | None:
         if "miou" not in self.config.metrics:
             return None
-        from simulator.metrics.segmentation import load_segmenter
+        from simulator.metrics.segmentation import load_segmenter, load_torchscript_segmenter
 
+        spec = self.config.segmenter
         try:
+            if spec.torchscript:
+                return load_torchscript_segmenter(spec.torchscript, spec.class_map, self.device)
             return load_segmenter(self.device)
         except FileNotFoundError as exc:
             log(f"miou: not computed: {exc}")

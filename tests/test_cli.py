@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -162,3 +163,31 @@ def test_semantic_codec_on_unlabelled_data_is_a_config_error():
         "codecs[1].name: 'semantic_gan' needs semantic labels, and data.source 'samples' has none; "
         "use a labelled source (synthetic, cityscapes, folder with labels/)"
     ]
+
+
+def test_own_torchscript_segmenter_from_the_config(tmp_path):
+    import torch
+
+    from simulator.config import parse_config
+    from simulator.pipeline import LinkSimulator
+    from simulator.sweep import sweep_points
+
+    path = tmp_path / "seg.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Conv2d(3, 2, 1)), str(path))
+    config = parse_config(
+        {
+            **SMALL,
+            "codecs": [{"name": "original"}],
+            "link": {"bandwidth_ratio": 0.5, "snr_db": [10]},
+            "metrics": ["miou"],
+            "segmenter": {"torchscript": str(path), "class_map": ["road", None]},
+        }
+    )
+    simulator = LinkSimulator(config, log=lambda _msg: None)
+    result = simulator.run_point(sweep_points(config)[0])
+    # Every pixel is predicted 'road': the mIoU is road's IoU against ground truth over the classes present.
+    labels = np.concatenate([s.labels.ravel() for s in simulator.samples])
+    labels = labels[labels != 255]
+    present = len(np.unique(labels))
+    road_iou = np.mean(labels == 0)
+    assert result.summary["miou"] == pytest.approx(road_iou / present, rel=1e-9)
