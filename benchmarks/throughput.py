@@ -30,7 +30,7 @@ EXECUTOR_SWEEP = {
     "data": {"source": "synthetic", "num_images": 4, "height": 256, "width": 512},
     "codecs": [{"name": "jpeg2000"}, {"name": "webp"}, {"name": "original"}],
     "link": {"bandwidth_ratio": ["1/48"], "snr_db": [0, 4, 8, 12]},
-    "channel": [{"model": "awgn"}, {"model": "rayleigh", "params": {"block_length": 64}}],
+    "channel": [{"model": "awgn"}, {"model": "rayleigh"}],
     "metrics": ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"],
     "output": {"plots": False},
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,8 +21,12 @@ __all__ = ["PointExecutor", "run_point_in_worker"]
 _WORKER_SIMULATORS: dict[str, Any] = {}
 
 
-def _worker_threads(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(workers, 1))
+def _worker_threads() -> int:
+    """Workers run torch with the main process's thread count: networks (Inception, LPIPS, the segmenter)
+    can round differently with another count, and results must not depend on the executor."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def run_point_in_worker(config_json: str, index: int, threads: int) -> tuple[int, dict, list]:
@@ -77,7 +80,7 @@ class PointExecutor:
     def _processes(self, points: Sequence[SweepPoint]) -> Iterator[tuple[SweepPoint, dict, list]]:
         by_index = {p.index: p for p in points}
         config_json = self.config.model_dump_json()
-        threads = _worker_threads(self.workers)
+        threads = _worker_threads()
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             futures = [
@@ -104,7 +107,7 @@ class PointExecutor:
             )
         client = Client(cluster if cluster is not None else address)
         try:
-            threads = _worker_threads(self.workers)
+            threads = _worker_threads()
             futures = [
                 client.submit(
                     run_point_in_worker,
