@@ -8,7 +8,8 @@ top-level ``codecs`` package would be shadowed by the standard library's ``codec
 True
 """
 
-from source_codecs.base import SourceCodec, check_image
+from source_codecs.analog import AnalogCodec
+from source_codecs.base import CodecBase, SourceCodec, check_image
 from source_codecs.errors import BudgetTooSmall, CodecConfigError, DecodeError
 from source_codecs.isolation import DecodeOutcome, DecodeStatus, SafeDecoder, safe_decode
 from source_codecs.params import Param
@@ -16,7 +17,9 @@ from source_codecs.rate_control import fit_to_budget
 from source_codecs.registry import available_codecs, codec_class, make_codec, register_codec
 
 __all__ = [
+    "AnalogCodec",
     "BudgetTooSmall",
+    "CodecBase",
     "CodecConfigError",
     "DecodeError",
     "DecodeOutcome",

@@ -10,25 +10,45 @@ import numpy as np
 
 from source_codecs.params import Param, resolve_params
 
-__all__ = ["SourceCodec", "check_image"]
+__all__ = ["CodecBase", "SourceCodec", "check_image"]
 
 
-class SourceCodec(ABC):
-    r"""An image codec whose bitstream is a value the link can count, carry and corrupt.
-
-    Subclasses declare their parameters in :attr:`parameters` and register with
-    :func:`source_codecs.register_codec`; construction validates the parameters from YAML.
+class CodecBase:
+    r"""What every codec shares: a registered name, validated parameters and how the link carries it.
 
     :param \*\*params: the codec's parameters (see :attr:`parameters`); unknown names or values that are
         not allowed raise :class:`CodecConfigError` with one readable line.
 
     Class attributes:
 
-    - ``name``: the registered name (set by :func:`register_codec`).
-    - ``kind``: ``"digital"`` (bytes sent over the physical layer), ``"reference"`` (delivered without
-      error, e.g. ``original``) or ``"analog"`` (channel symbols; joint source-channel codecs).
+    - ``name``: the registered name (set by :func:`source_codecs.register_codec`).
+    - ``kind``: ``"digital"`` (bytes sent over the physical layer: :class:`SourceCodec`), ``"reference"``
+      (delivered without error, e.g. ``original``) or ``"analog"`` (channel symbols straight from the
+      image: :class:`source_codecs.AnalogCodec`, joint source-channel coding).
+    - ``needs_labels``: True if the encoder needs the semantic map (semantic codecs).
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "digital"
+    needs_labels: ClassVar[bool] = False
+    parameters: ClassVar[Mapping[str, Param]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = resolve_params(self.name, self.parameters, params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+
+class SourceCodec(CodecBase, ABC):
+    r"""An image codec whose bitstream is a value the link can count, carry and corrupt.
+
+    Subclasses declare their parameters in :attr:`parameters` and register with
+    :func:`source_codecs.register_codec`; construction validates the parameters from YAML. Besides
+    those of :class:`CodecBase`, class attributes:
+
     - ``resilient``: True if :meth:`decode` makes use of a stream with erased packets (layered codecs).
-    - ``needs_labels``: True if :meth:`encode` needs the semantic map (semantic codecs).
     - ``trusted_decoder``: True if :meth:`decode` can neither hang nor crash the process whatever the
       input, so :func:`source_codecs.safe_decode` may run it in-process.
 
@@ -43,19 +63,8 @@ class SourceCodec(ABC):
     (64, 96, 3)
     """
 
-    name: ClassVar[str] = ""
-    kind: ClassVar[str] = "digital"
     resilient: ClassVar[bool] = False
     trusted_decoder: ClassVar[bool] = False
-    needs_labels: ClassVar[bool] = False
-    parameters: ClassVar[Mapping[str, Param]] = {}
-
-    def __init__(self, **params: Any) -> None:
-        self.params: dict[str, Any] = resolve_params(self.name, self.parameters, params)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"{type(self).__name__}({args})"
 
     @abstractmethod
     def encode(

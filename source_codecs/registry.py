@@ -1,7 +1,7 @@
 """Codecs by name: the built-in ones are imported on first use, others register with a decorator.
 
-Adding a codec is one file (a :class:`SourceCodec` subclass decorated with ``@register_codec("name")``)
-and one line in ``_BUILTIN`` below.
+Adding a codec is one file (a :class:`SourceCodec` or :class:`AnalogCodec` subclass decorated with
+``@register_codec("name")``) and one line in ``_BUILTIN`` below.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from source_codecs.base import SourceCodec
+from source_codecs.base import CodecBase
 from source_codecs.errors import CodecConfigError
 
 __all__ = ["available_codecs", "codec_class", "make_codec", "register_codec"]
@@ -28,13 +28,14 @@ _BUILTIN: dict[str, str] = {
     "semantic_gan": "source_codecs.semantic_gan.codec",
 }
 
-_REGISTERED: dict[str, type[SourceCodec]] = {}
+_REGISTERED: dict[str, type[CodecBase]] = {}
 
-C = TypeVar("C", bound=type[SourceCodec])
+C = TypeVar("C", bound=type[CodecBase])
 
 
 def register_codec(name: str) -> Callable[[C], C]:
-    """Class decorator: make a :class:`SourceCodec` subclass available as ``name``.
+    """Class decorator: make a codec class (a :class:`SourceCodec` or an
+    :class:`~source_codecs.AnalogCodec`) available as ``name``.
 
     Registering the same class again (e.g. its module imported once more) is harmless; a different
     class under a taken name raises ``ValueError``.
@@ -56,7 +57,7 @@ def available_codecs() -> list[str]:
     return sorted(set(_BUILTIN) | set(_REGISTERED))
 
 
-def codec_class(name: str) -> type[SourceCodec]:
+def codec_class(name: str) -> type[CodecBase]:
     """The class registered as ``name``; :class:`CodecConfigError` listing the names if unknown."""
     if name not in _REGISTERED and name in _BUILTIN:
         importlib.import_module(_BUILTIN[name])
@@ -69,7 +70,7 @@ def codec_class(name: str) -> type[SourceCodec]:
     return _REGISTERED[name]
 
 
-def make_codec(name: str, params: Mapping[str, Any] | None = None) -> SourceCodec:
+def make_codec(name: str, params: Mapping[str, Any] | None = None) -> CodecBase:
     """A codec instance from its name and YAML parameters.
 
     :raises CodecConfigError: unknown name (the message lists the available ones), or a parameter
