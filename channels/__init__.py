@@ -7,7 +7,7 @@ A channel is a :class:`torch.nn.Module` built from keyword parameters, called as
 from channels.awgn import AWGNChannel
 from channels.base import Channel, noise_variance
 from channels.block_fading import BlockFadingChannel
-from channels.equalization import zf_equalize
+from channels.equalization import transmit_equalized, zf_equalize
 from channels.errors import ChannelConfigError
 from channels.family import channel_family
 from channels.rayleigh import RayleighChannel
@@ -26,5 +26,6 @@ __all__ = [
     "make_channel",
     "noise_variance",
     "register_channel",
+    "transmit_equalized",
     "zf_equalize",
 ]

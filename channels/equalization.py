@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["zf_equalize"]
+from channels.base import split_channel_output
+
+__all__ = ["transmit_equalized", "zf_equalize"]
 
 _MIN_GAIN = (
     1e-12  # |h|^2 floor: a deep fade gives a huge, finite noise variance, never a division by 0
@@ -33,3 +35,18 @@ def zf_equalize(
     if err_var is not None:
         no = no + err_var.to(gain.dtype)
     return x_hat, torch.broadcast_to(no, gain.shape) / gain
+
+
+def transmit_equalized(
+    channel: torch.nn.Module, x: torch.Tensor, no: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Send ``x`` through ``channel`` and zero-force what arrives with the receiver's CSI.
+
+    :param channel: a channel model (see :class:`channels.base.Channel`); perfect or estimated CSI.
+    :param x: [batch, symbols], `torch.complex64`. Unit average energy.
+    :param no: noise variance N0 per complex symbol.
+    :return: ``x_hat`` [batch, symbols] `torch.complex64` and its per-symbol noise variance ``no_eff``
+        [batch, symbols] `torch.float32` (see :func:`zf_equalize`).
+    """
+    y, h, err_var = split_channel_output(channel(x, no))
+    return zf_equalize(y, h, no, err_var)

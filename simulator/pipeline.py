@@ -14,12 +14,13 @@ import torch
 from channels import ChannelConfigError, channel_family, make_channel
 from channels.phy import MCS, DigitalLink, FECConfig
 from channels.phy.mcs_table import auto_mcs
+from simulator.analog import deliver_analog
 from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
 from simulator.digital import Delivery, EncodeCache, deliver_digital, deliver_reference
 from simulator.scoring import Scorer
 from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
-from source_codecs import CodecConfigError, SourceCodec, make_codec
+from source_codecs import CodecBase, CodecConfigError, make_codec
 
 __all__ = ["LinkSimulator", "PointResult", "resolve_device"]
 
@@ -83,7 +84,7 @@ class LinkSimulator:
         ]
         if problems:
             raise ConfigError(problems)
-        self.codecs: dict[str, SourceCodec] = codecs
+        self.codecs: dict[str, CodecBase] = codecs
         self.channels: dict[str, torch.nn.Module] = channels
         self.samples = self._load_samples()
         unlabelled = [
@@ -116,7 +117,7 @@ class LinkSimulator:
                 self._log(note)
         return self._scorer
 
-    def _build_codecs(self) -> dict[str, SourceCodec] | ConfigError:
+    def _build_codecs(self) -> dict[str, CodecBase] | ConfigError:
         specs = self.config.codecs
         return _build_all(
             [
@@ -185,6 +186,13 @@ class LinkSimulator:
         if codec.kind == "reference":
             mcs_name, budget = "", math.nan
             deliveries = [deliver_reference(s.image, codec) for s in self.samples]
+        elif codec.kind == "analog":
+            mcs_name, budget = "", math.nan
+            channel = self.channels[point.channel.display_name]
+            images = [s.image for s in self.samples]
+            deliveries = deliver_analog(
+                images, codec, channel, num_symbols, point.snr_db, self.device
+            )
         else:
             mcs = self.mcs_for(point)
             link = DigitalLink(mcs, self.fec, self.channels[point.channel.display_name])
@@ -206,11 +214,12 @@ class LinkSimulator:
                 self.config.link.on_error,
             )
         scores = self.scorer.score_point([d.image for d in deliveries])
-        return self._rows(point, num_symbols, mcs_name, budget, deliveries, scores)
+        return self._rows(point, codec.kind, num_symbols, mcs_name, budget, deliveries, scores)
 
     def _rows(
         self,
         point: SweepPoint,
+        kind: str,
         num_symbols: int,
         mcs_name: str,
         budget: float,
@@ -218,7 +227,7 @@ class LinkSimulator:
         scores: Any,
     ) -> PointResult:
         pixels = self.shape[0] * self.shape[1]
-        reference = mcs_name == ""
+        no_bits = kind != "digital"  # reference and analog rows have no bit or codeword errors
         ident = {
             "codec": point.codec.display_name,
             "channel": point.channel.display_name,
@@ -232,8 +241,8 @@ class LinkSimulator:
                     **ident,
                     "image_id": sample.image_id,
                     "bpp": math.nan if d.num_bytes is None else 8 * d.num_bytes / pixels,
-                    "ber": math.nan if reference else _ratio(d.bit_errors, d.num_bits),
-                    "bler": math.nan if reference else _ratio(d.codeword_errors, d.num_codewords),
+                    "ber": math.nan if no_bits else _ratio(d.bit_errors, d.num_bits),
+                    "bler": math.nan if no_bits else _ratio(d.codeword_errors, d.num_codewords),
                     "decoded": int(d.decoded),
                     "status": d.status,
                     **values,
@@ -248,10 +257,10 @@ class LinkSimulator:
             "payload_bytes": budget,
             "bpp": float(np.mean([8 * d.num_bytes / pixels for d in sent])) if sent else math.nan,
             "ber": math.nan
-            if reference
+            if no_bits
             else _ratio(sum(d.bit_errors for d in sent), sum(d.num_bits for d in sent)),
             "bler": math.nan
-            if reference
+            if no_bits
             else _ratio(sum(d.codeword_errors for d in sent), sum(d.num_codewords for d in sent)),
             "decode_failure_rate": sum(not d.decoded for d in deliveries) / n,
             "fit_failure_rate": sum(d.status == "no_fit" for d in deliveries) / n,

@@ -191,9 +191,16 @@ class SafeDecoder:
         child.close()
         self._process, self._conn = process, parent
         self.workers_started += 1
-        if not parent.poll(self.start_timeout_s) or parent.recv() != "ready":
+        try:
+            ready = parent.poll(self.start_timeout_s) and parent.recv() == "ready"
+        except (EOFError, OSError):  # it died starting, e.g. re-running an unguarded __main__
+            ready = False
+        if not ready:
             self._stop(kill=True)
-            raise RuntimeError(f"decoder worker did not start within {self.start_timeout_s:g} s")
+            raise RuntimeError(
+                f"decoder worker did not start within {self.start_timeout_s:g} s (a script that "
+                'decodes must guard its top level with `if __name__ == "__main__":`)'
+            )
         return parent
 
     def _stop(self, kill: bool) -> int | None:

@@ -10,8 +10,8 @@ import torch
 from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 from sionna.phy.mapping import Demapper, Mapper
 
-from channels.base import channel_data_symbols, noise_variance, split_channel_output
-from channels.equalization import zf_equalize
+from channels.base import channel_data_symbols, noise_variance
+from channels.equalization import transmit_equalized
 from channels.phy.crc import make_crc
 from channels.phy.early_termination import decode_early_terminated
 from channels.phy.fec import FECConfig
@@ -165,8 +165,7 @@ class DigitalLink(torch.nn.Module):
         slots = torch.arange(len(rows)) - first[rows]
         x = torch.zeros(len(counts), max(counts), spc, dtype=symbols.dtype, device=symbols.device)
         x[rows, slots] = symbols
-        y, h, err_var = split_channel_output(self.channel(x.reshape(len(counts), -1), no))
-        x_hat, no_eff = zf_equalize(y, h, no, err_var)
+        x_hat, no_eff = transmit_equalized(self.channel, x.reshape(len(counts), -1), no)
         shape = (len(counts), max(counts), spc)
         return x_hat.reshape(shape)[rows, slots], no_eff.reshape(shape)[rows, slots]
 

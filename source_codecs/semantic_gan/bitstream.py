@@ -3,11 +3,15 @@
 Layout (bytes)::
 
     0        version (3 bits) | rate point (2 bits: 0 low, 1 mid, 2 high) | log2 map factor (2 bits)
-             | 0 (1 bit)
+             | enhancement flag E (1 bit)
     1        latent rows per latent packet, R (1..255)
     2..      packet lengths as LEB128 varints: the map packet, then every latent packet but the last
-             (the last one takes the remaining bytes)
-    ...      the map packet (label_coding), then the latent packets (latent_coding), in order
+             (the last one takes the remaining bytes), or with E = 1 every latent packet (the
+             enhancement layer takes the remaining bytes)
+    ...      the map packet (label_coding), the latent packets (latent_coding), in order, then with
+             E = 1 the enhancement layer (:mod:`.enhancement`)
+
+The header, map and latent packets are the base layer; a base-layer stream is a complete stream.
 
 The image size is not sent: the receiver knows it (``decode(data, height, width)``), and with it
 the number of latent packets ``ceil(ceil(H / 16) / R)``. Each packet has its own range-coder
@@ -36,8 +40,10 @@ class Packets:
     :param rows: latent rows per latent packet.
     :param map_packet: the coded label map.
     :param latent_packets: the coded latent stripes, top to bottom.
-    :param spans: (start, end) byte offsets of the header, the map packet and each latent packet
-        in the stream (filled by :func:`unpack`; empty for a stream built to be packed).
+    :param enhancement: the enhancement layer (empty: none).
+    :param spans: (start, end) byte offsets of the header, the map packet, each latent packet and, if
+        there is one, the enhancement layer in the stream (filled by :func:`unpack`; empty for a
+        stream built to be packed).
     """
 
     rate: str
@@ -45,7 +51,13 @@ class Packets:
     rows: int
     map_packet: bytes
     latent_packets: tuple[bytes, ...]
+    enhancement: bytes = b""
     spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def base_spans(self) -> tuple[tuple[int, int], ...]:
+        """The spans of the header, the map packet and the latent packets."""
+        return self.spans[: 2 + len(self.latent_packets)]
 
 
 def _varint(n: int) -> bytes:
@@ -73,10 +85,12 @@ def pack(packets: Packets) -> bytes:
     """The stream of ``packets`` (see the module docstring)."""
     if not 1 <= packets.rows <= 255 or packets.map_factor not in (1, 2, 4):
         raise ValueError(f"cannot pack rows={packets.rows}, map_factor={packets.map_factor}")
+    flag = int(bool(packets.enhancement))
     first = VERSION << 5 | RATES.index(packets.rate) << 3 | packets.map_factor.bit_length() - 1 << 1
-    lengths = [packets.map_packet, *packets.latent_packets[:-1]]
-    header = bytes([first, packets.rows]) + b"".join(_varint(len(p)) for p in lengths)
-    return header + packets.map_packet + b"".join(packets.latent_packets)
+    body = [packets.map_packet, *packets.latent_packets, packets.enhancement]
+    lengths = body[: len(body) - 2 + flag]
+    header = bytes([first | flag, packets.rows]) + b"".join(_varint(len(p)) for p in lengths)
+    return header + b"".join(body)
 
 
 def unpack(data: bytes, latent_rows: int) -> Packets:
@@ -85,12 +99,12 @@ def unpack(data: bytes, latent_rows: int) -> Packets:
     :param latent_rows: ``ceil(H / 16)`` of the image the receiver expects.
     :raises DecodeError: wrong version or rate point, or lengths that do not fit the stream.
     """
-    if len(data) < 2 or data[0] >> 5 != VERSION or (data[0] >> 3) & 3 > 2 or data[0] & 1:
+    if len(data) < 2 or data[0] >> 5 != VERSION or (data[0] >> 3) & 3 > 2:
         raise DecodeError("semantic_gan: not a semantic_gan stream (bad header)")
-    rows = data[1]
+    rows, flag = data[1], data[0] & 1
     if rows == 0:
         raise DecodeError("semantic_gan: zero latent rows per packet")
-    count = -(-latent_rows // rows)
+    count = -(-latent_rows // rows) + flag
     pos, lengths = 2, []
     for _ in range(count):
         n, pos = _read_varint(data, pos)
@@ -106,6 +120,7 @@ def unpack(data: bytes, latent_rows: int) -> Packets:
         map_factor=1 << ((data[0] >> 1) & 3),
         rows=rows,
         map_packet=data[slice(*spans[1])],
-        latent_packets=tuple(data[slice(*s)] for s in spans[2:]),
+        latent_packets=tuple(data[slice(*s)] for s in spans[2 : len(spans) - flag]),
+        enhancement=data[slice(*spans[-1])] if flag else b"",
         spans=tuple(spans),
     )

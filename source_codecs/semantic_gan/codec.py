@@ -1,8 +1,10 @@
 """The semantic GAN codec behind the :class:`SourceCodec` interface (Huang et al., GLOBECOM 2021).
 
 Transmitter: the label map is coded losslessly (at 1 / map factor resolution) and the image is
-analysed into a compact quantised latent, entropy-coded in stripes. Receiver: the SPADE generator
-regenerates an image from the decoded map and latent. See :mod:`.bitstream` for the format.
+analysed into a compact quantised latent, entropy-coded in stripes: the base layer. Receiver: the
+SPADE generator regenerates an image from the decoded map and latent. The optional enhancement layer
+codes the residual between the image and that base reconstruction (:mod:`.enhancement`); the
+receiver adds it back. See :mod:`.bitstream` for the format.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from source_codecs.base import SourceCodec, check_image
+from source_codecs.base import check_image
 from source_codecs.errors import BudgetTooSmall, DecodeError
+from source_codecs.layered import LayeredCodec
 from source_codecs.params import Param
 from source_codecs.registry import register_codec
 from source_codecs.semantic_gan.bitstream import RATES, Packets, pack, unpack
+from source_codecs.semantic_gan.enhancement import (
+    RESIDUAL_CODECS,
+    decode_residual,
+    encode_residual,
+)
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
 from source_codecs.semantic_gan.model import DOWNSAMPLING, SemanticGAN, shipped_weights
@@ -27,6 +35,11 @@ from source_codecs.semantic_gan.semantic_map import downscale_map, one_hot, upsc
 
 _CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError)
 """What constriction raises on data that no encoder could have written."""
+
+ENHANCEMENT_BPP: dict[str, float] = {"low": 0.05, "mid": 0.15, "high": 0.4}
+"""Enhancement layer sizes in bits per pixel (``auto``: whatever the budget leaves)."""
+_LENGTH_FIELD = 3
+"""Bytes an enhancement layer adds to the header at most (one more LEB128 packet length)."""
 
 
 @cache
@@ -47,8 +60,9 @@ def _segmap(labels: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
 
 
 @register_codec("semantic_gan")
-class SemanticGANCodec(SourceCodec):
-    """Semantic map + compact latent -> SPADE generator.
+class SemanticGANCodec(LayeredCodec):
+    """Semantic map + compact latent -> SPADE generator (base layer), plus an optional residual
+    enhancement layer.
 
     :param rate: ``auto`` (with a budget: the largest rate point that fits; without: ``high``) or
         one rate point, ``low`` / ``mid`` / ``high`` (latent channels C = 2 / 4 / 8).
@@ -58,15 +72,25 @@ class SemanticGANCodec(SourceCodec):
         neighbour; the receiver repeats it back to full size). The shipped models were trained on
         maps at 1/4 (their ``config.map_factor``); a finer map costs more bytes and is not what
         they learnt from.
+    :param enhancement: ``none``; ``low`` / ``mid`` / ``high`` (about 0.05 / 0.15 / 0.4 bpp, less
+        if the budget is tighter); or ``auto`` (every byte of the budget the base leaves).
+    :param enhancement_codec: the classical codec of the residual (``bpg`` measured best:
+        ``benchmarks/results/enhancement_codec.md``).
 
-    The encoder needs the label map (``labels``); the stream carries it.
+    The encoder needs the label map (``labels``); the stream carries it. The enhancement decoder
+    runs isolated (see :mod:`.enhancement`), so the codec's own decode stays trusted.
     """
 
-    resilient = True
     trusted_decoder = True
     needs_labels = True
     parameters = {
-        "rate": Param("auto", str, choices=("auto", *RATES), doc="rate point"),
+        "rate": Param("auto", str, choices=("auto", *RATES), doc="base layer rate point"),
+        "enhancement": Param(
+            "none", str, choices=("none", *ENHANCEMENT_BPP, "auto"), doc="enhancement layer size"
+        ),
+        "enhancement_codec": Param(
+            "bpg", str, choices=RESIDUAL_CODECS, doc="classical codec of the residual"
+        ),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
         "map_scale": Param(0.25, float, choices=(1.0, 0.5, 0.25), doc="label map resolution"),
     }
@@ -76,11 +100,39 @@ class SemanticGANCodec(SourceCodec):
         rate = self.params["rate"]
         return list(reversed(RATES)) if rate == "auto" else [rate]
 
-    @torch.no_grad()
     def encode(
         self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
     ) -> bytes:
-        """Stream of the largest allowed rate point within ``max_bytes`` (see the class docstring).
+        """Base layer (the largest allowed rate point) and enhancement layer in one stream of at most
+        ``max_bytes`` bytes; a fixed-size enhancement is reserved before the base rate is chosen.
+
+        :param image: uint8 [H, W, 3].
+        :param labels: uint8 [H, W] trainIds (required).
+        :raises BudgetTooSmall: even the map and the lowest rate point exceed ``max_bytes``.
+        """
+        height, width = check_image(image)
+        level = self.params["enhancement"]
+        target = None if level in ("none", "auto") else ENHANCEMENT_BPP[level] * height * width / 8
+        base = None
+        if target is not None and max_bytes is not None and max_bytes > target:
+            try:
+                base = self.encode_base(image, int(max_bytes - target), labels=labels)
+            except BudgetTooSmall:
+                base = None
+        if base is None:
+            base = self.encode_base(image, max_bytes, labels=labels)
+        room = (1 << 30 if max_bytes is None else max_bytes) - len(base) - _LENGTH_FIELD
+        layer = self.encode_enhancement(image, base, room) if room > 0 else b""
+        if not layer:
+            return base
+        packets = unpack(base, -(-height // DOWNSAMPLING))
+        return pack(Packets(*_base_fields(packets), enhancement=layer))
+
+    @torch.no_grad()
+    def encode_base(
+        self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
+    ) -> bytes:
+        """Base layer stream of the largest allowed rate point within ``max_bytes``.
 
         :param image: uint8 [H, W, 3].
         :param labels: uint8 [H, W] trainIds (required).
@@ -108,6 +160,20 @@ class SemanticGANCodec(SourceCodec):
             smallest = len(stream) if smallest is None else min(smallest, len(stream))
         raise BudgetTooSmall(self.name, max_bytes, smallest)
 
+    def encode_enhancement(self, image: np.ndarray, base: bytes, max_bytes: int) -> bytes:
+        """The residual of ``image`` over the decoded ``base`` layer in at most ``max_bytes`` bytes
+        (the configured level's size if smaller); empty with ``enhancement: none``."""
+        level = self.params["enhancement"]
+        if level == "none":
+            return b""
+        height, width = check_image(image)
+        if level != "auto":
+            max_bytes = min(max_bytes, int(ENHANCEMENT_BPP[level] * height * width / 8))
+        if max_bytes <= 0:
+            return b""
+        reconstruction = self.decode(base, height, width)
+        return encode_residual(image, reconstruction, max_bytes, self.params["enhancement_codec"])
+
     def decode(self, data: bytes, height: int, width: int) -> np.ndarray:
         """Image uint8 [height, width, 3] from a complete stream; :class:`DecodeError` if broken."""
         return self.decode_with_erasures(data, height, width, None)
@@ -120,14 +186,42 @@ class SemanticGANCodec(SourceCodec):
 
         :param erased_bytes: bool [len(data)], True where the byte was lost (None = none). A latent
             packet with a lost byte is dropped: its band of the latent is set to each channel's
-            expected value and the generator fills it from the map.
+            expected value and the generator fills it from the map. An enhancement layer with a lost
+            byte is dropped: the base reconstruction is shown.
         :return: uint8 [height, width, 3].
         :raises DecodeError: the header or the map packet was lost, or the stream is malformed.
         """
         rate, labels, latent = self.receive(data, height, width, erased_bytes)
         size = _padded_size(height, width)
         image = _model(rate).synthesise(latent, _segmap(labels, size))[0, :, :height, :width]
-        return ((image + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
+        base = ((image + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
+        packets = unpack(bytes(data), size[0] // DOWNSAMPLING)
+        layer = packets.enhancement
+        if layer and erased_bytes is not None:
+            start, end = packets.spans[-1]
+            layer = b"" if np.asarray(erased_bytes, dtype=bool)[start:end].any() else layer
+        return self._refine(base, layer or None)
+
+    def decode_layers(
+        self,
+        base: bytes,
+        base_erased: np.ndarray | None,
+        enhancement: bytes | None,
+        height: int,
+        width: int,
+    ) -> np.ndarray:
+        """See :meth:`LayeredCodec.decode_layers`: the base with its erasures, refined by the
+        enhancement layer when it arrived and decodes."""
+        return self._refine(
+            self.decode_with_erasures(base, height, width, base_erased), enhancement
+        )
+
+    def _refine(self, base: np.ndarray, layer: bytes | None) -> np.ndarray:
+        """``base`` plus the decoded residual; ``base`` itself if there is none or it fails."""
+        if not layer:
+            return base
+        refined = decode_residual(layer, base, self.params["enhancement_codec"])
+        return base if refined is None else refined
 
     def receive(
         self, data: bytes, height: int, width: int, erased_bytes: np.ndarray | None = None
@@ -142,12 +236,12 @@ class SemanticGANCodec(SourceCodec):
         size = _padded_size(height, width)
         latent_h, latent_w = size[0] // DOWNSAMPLING, size[1] // DOWNSAMPLING
         packets = unpack(bytes(data), latent_h)
-        lost = [False] * len(packets.spans)
+        lost = [False] * len(packets.base_spans)
         if erased_bytes is not None:
             erased = np.asarray(erased_bytes, dtype=bool)
             if erased.shape != (len(data),):
                 raise ValueError(f"erased_bytes must be bool [{len(data)}], got {erased.shape}")
-            lost = [bool(erased[a:b].any()) for a, b in packets.spans]
+            lost = [bool(erased[a:b].any()) for a, b in packets.base_spans]
         if lost[0] or lost[1]:
             raise DecodeError("semantic_gan: the header or the semantic map packet was lost")
         model = _model(packets.rate)
@@ -177,3 +271,14 @@ class SemanticGANCodec(SourceCodec):
             return decode_stripe(packet, pmf, rows, width)
         except _CODER_ERRORS as exc:
             raise DecodeError(f"semantic_gan: latent packet does not decode ({exc})") from exc
+
+
+def _base_fields(packets: Packets) -> tuple[str, int, int, bytes, tuple[bytes, ...]]:
+    """The base layer's fields of ``packets`` (for repacking with an enhancement layer)."""
+    return (
+        packets.rate,
+        packets.map_factor,
+        packets.rows,
+        packets.map_packet,
+        packets.latent_packets,
+    )
