@@ -26,6 +26,7 @@ _BUILTIN: dict[str, str] = {
     "avif": "source_codecs.avif",
     "jpegxl": "source_codecs.jpegxl",
     "semantic_gan": "source_codecs.semantic_gan.codec",
+    "hyperprior": "source_codecs.hyperprior.codec",
 }
 
 _REGISTERED: dict[str, type[CodecBase]] = {}

@@ -1,0 +1,17 @@
+"""Scale hyperprior codec (Balle, Minnen, Singh, Hwang, Johnston, "Variational image compression with
+a scale hyperprior", ICLR 2018), CompressAI's ``ScaleHyperprior`` rebuilt on torch + constriction
+(CompressAI itself cannot be installed beside Sionna).
+
+Files, one concept each:
+
+- ``gdn.py``: GDN / IGDN with non-negative reparametrised beta and gamma.
+- ``entropy_bottleneck.py``: the factorized prior of the hyper-latent z and its coder.
+- ``gaussian_conditional.py``: the Gaussian conditional of the latent y and its coder.
+- ``model.py``: the transforms g_a, g_s, h_a, h_s; compress / decompress; weights files.
+- ``bitstream.py``: the stream format (header, z stream, y stream).
+- ``train.py``: rate-distortion training, resumable.
+- ``codec.py``: :class:`HyperpriorCodec`, registered as ``hyperprior``.
+- ``weights/``: the shipped fp16 weights, one file per rate point.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,95 @@
+"""The byte layout of a hyperprior stream.
+
+::
+
+    byte 0        format version (1)
+    byte 1        rate point: 1, 2, 3 for q1, q2, q3
+    varint        length of the z stream in bytes (LEB128: 7 bits a byte, low bits first)
+    z stream      range-coded hyper-latent z (factorized prior)
+    y stream      range-coded latent y (Gaussian conditional), to the end of the stream
+
+Each coded stream is the range coder's 32-bit words, big-endian, with the trailing zero bytes
+removed (a range decoder reads missing words as zeros). Image size is not in the stream: the
+receiver knows it (as for every codec of the link). bpp counts every byte of :func:`pack`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RATES", "VERSION", "Streams", "bytes_to_words", "pack", "unpack", "words_to_bytes"]
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from source_codecs.errors import DecodeError
+
+VERSION = 1
+RATES = ("q1", "q2", "q3")
+_MAX_VARINT_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The parts of a stream: rate point (``q1``..``q3``), z stream and y stream."""
+
+    rate: str
+    z: bytes
+    y: bytes
+
+
+def words_to_bytes(words: np.ndarray) -> bytes:
+    """uint32 coder words -> big-endian bytes without the trailing zeros."""
+    return np.asarray(words, dtype=np.uint32).astype(">u4").tobytes().rstrip(b"\0")
+
+
+def bytes_to_words(data: bytes) -> np.ndarray:
+    """The inverse of :func:`words_to_bytes`: uint32 words (missing bytes read as zeros)."""
+    padded = data + b"\0" * (-len(data) % 4)
+    return np.frombuffer(padded, dtype=">u4").astype(np.uint32)
+
+
+def pack(streams: Streams) -> bytes:
+    """The stream's bytes (see the module docstring)."""
+    if streams.rate not in RATES:
+        raise ValueError(f"unknown rate point {streams.rate!r}")
+    header = bytes([VERSION, RATES.index(streams.rate) + 1]) + _varint(len(streams.z))
+    return header + streams.z + streams.y
+
+
+def unpack(data: bytes) -> Streams:
+    """Split a stream into its parts.
+
+    :raises DecodeError: wrong version or rate byte, a malformed length, or a z stream longer than
+        the data.
+    """
+    if len(data) < 3:
+        raise DecodeError(f"hyperprior: stream of {len(data)} bytes is shorter than its header")
+    if data[0] != VERSION:
+        raise DecodeError(f"hyperprior: unknown format version {data[0]}")
+    if not 1 <= data[1] <= len(RATES):
+        raise DecodeError(f"hyperprior: unknown rate point byte {data[1]}")
+    length, start = _read_varint(data, 2)
+    if start + length > len(data):
+        raise DecodeError(f"hyperprior: z stream of {length} bytes overruns the data")
+    return Streams(RATES[data[1] - 1], data[start : start + length], data[start + length :])
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, start: int) -> tuple[int, int]:
+    """(value, index after it) of the varint at ``data[start]``; DecodeError if malformed."""
+    value = 0
+    for i in range(_MAX_VARINT_BYTES):
+        if start + i >= len(data):
+            break
+        value |= (data[start + i] & 0x7F) << (7 * i)
+        if not data[start + i] & 0x80:
+            return value, start + i + 1
+    raise DecodeError("hyperprior: malformed z stream length")

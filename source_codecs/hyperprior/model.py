@@ -1,0 +1,172 @@
+"""The scale hyperprior model (Balle et al., "Variational image compression with a scale
+hyperprior", ICLR 2018), in CompressAI's ``ScaleHyperprior`` layout.
+
+g_a: four 5x5 stride-2 convolutions with GDN between them, image [B, 3, H, W] in [0, 1] ->
+y [B, M, H/16, W/16]. h_a: |y| -> z [B, N, H/64, W/64] (3x3 stride 1, then two 5x5 stride 2,
+ReLU between). h_s mirrors h_a and ends in a ReLU: the scales of y. g_s mirrors g_a with IGDN.
+
+Weights files (``weights/hyperprior_<rate>.pt``) hold ``{"config": dict, "state_dict": fp16
+tensors, "info": dict}`` and load with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DOWNSAMPLING",
+    "RATE_POINTS",
+    "HyperpriorConfig",
+    "ScaleHyperprior",
+    "shipped_weights",
+]
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from source_codecs.hyperprior.bitstream import bytes_to_words, words_to_bytes
+from source_codecs.hyperprior.entropy_bottleneck import EntropyBottleneck
+from source_codecs.hyperprior.gaussian_conditional import GaussianConditional
+from source_codecs.hyperprior.gdn import GDN
+
+RATE_POINTS: dict[str, float] = {"q1": 0.0035, "q2": 0.013, "q3": 0.0483}
+"""Rate point -> lambda of the training loss lambda * 255^2 * MSE + bpp (CompressAI's values)."""
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+DOWNSAMPLING = 64
+"""Downsampling of z; image sizes are padded to multiples of it."""
+
+
+@dataclass(frozen=True)
+class HyperpriorConfig:
+    """Architecture of one rate point.
+
+    :param n: N, channels of the hidden layers and of z.
+    :param m: M, channels of y.
+    """
+
+    n: int = 64
+    m: int = 96
+
+
+def _conv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, kernel, stride, kernel // 2)
+
+
+def _deconv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.ConvTranspose2d:
+    return nn.ConvTranspose2d(cin, cout, kernel, stride, kernel // 2, output_padding=stride - 1)
+
+
+class ScaleHyperprior(nn.Module):
+    """Transforms and entropy models of the scale hyperprior.
+
+    :param config: the architecture.
+    :input x: [B, 3, H, W], float in [0, 1], H and W multiples of 64.
+    :output x_hat: [B, 3, H, W], float (not clamped).
+    :output likelihoods: {"y": [B, M, H/16, W/16], "z": [B, N, H/64, W/64]}, float in (0, 1].
+
+    >>> model = ScaleHyperprior(HyperpriorConfig(n=16, m=24))
+    >>> x_hat, likelihoods = model(torch.rand(1, 3, 64, 128))
+    >>> x_hat.shape, likelihoods["y"].shape, likelihoods["z"].shape
+    (torch.Size([1, 3, 64, 128]), torch.Size([1, 24, 4, 8]), torch.Size([1, 16, 1, 2]))
+    """
+
+    def __init__(self, config: HyperpriorConfig) -> None:
+        super().__init__()
+        self.config = config
+        n, m = config.n, config.m
+        self.g_a = nn.Sequential(
+            _conv(3, n), GDN(n), _conv(n, n), GDN(n), _conv(n, n), GDN(n), _conv(n, m)
+        )
+        self.g_s = nn.Sequential(
+            _deconv(m, n),
+            GDN(n, inverse=True),
+            _deconv(n, n),
+            GDN(n, inverse=True),
+            _deconv(n, n),
+            GDN(n, inverse=True),
+            _deconv(n, 3),
+        )
+        self.h_a = nn.Sequential(_conv(m, n, 3, 1), nn.ReLU(), _conv(n, n), nn.ReLU(), _conv(n, n))
+        self.h_s = nn.Sequential(
+            _deconv(n, n), nn.ReLU(), _deconv(n, n), nn.ReLU(), _conv(n, m, 3, 1), nn.ReLU()
+        )
+        self.entropy_bottleneck = EntropyBottleneck(n)
+        self.gaussian_conditional = GaussianConditional()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        y = self.g_a(x)
+        z = self.h_a(torch.abs(y))
+        z_tilde, z_likelihoods = self.entropy_bottleneck(z)
+        scales = self.h_s(z_tilde)
+        y_tilde, y_likelihoods = self.gaussian_conditional(y, scales)
+        return self.g_s(y_tilde), {"y": y_likelihoods, "z": z_likelihoods}
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> tuple[bytes, bytes]:
+        """Entropy-coded z and y of one image.
+
+        :param x: [1, 3, H, W], float in [0, 1], any H and W (edge-padded to multiples of 64).
+        :return: (z stream, y stream), bytes (see :mod:`.bitstream`).
+        """
+        y = self.g_a(_pad(x))
+        z = self.h_a(torch.abs(y))
+        eb, gc = self.entropy_bottleneck, self.gaussian_conditional
+        z_symbols = eb.symbols(z)
+        scales = self.h_s(eb.dequantize(z_symbols))  # exactly what the decoder will compute
+        y_words = gc.encode(gc.symbols(y), gc.scale_indexes(scales))
+        return words_to_bytes(eb.encode(z_symbols)), words_to_bytes(y_words)
+
+    @torch.no_grad()
+    def decompress(self, z_stream: bytes, y_stream: bytes, height: int, width: int) -> torch.Tensor:
+        """The image from the streams of :meth:`compress`: [1, 3, height, width] in [0, 1].
+
+        Constriction may raise (``AssertionError``, ``ValueError``, ``RuntimeError``, ...) on
+        streams no encoder wrote; a corrupted stream otherwise decodes to some image.
+        """
+        padded_h, padded_w = _padded(height), _padded(width)
+        eb, gc = self.entropy_bottleneck, self.gaussian_conditional
+        z_shape = (1, self.config.n, padded_h // DOWNSAMPLING, padded_w // DOWNSAMPLING)
+        z_hat = eb.dequantize(eb.decode(bytes_to_words(z_stream), z_shape))
+        indexes = gc.scale_indexes(self.h_s(z_hat))
+        y_hat = gc.decode(bytes_to_words(y_stream), indexes)
+        x_hat = self.g_s(torch.from_numpy(y_hat.astype("float32")))
+        return x_hat[:, :, :height, :width].clamp(0, 1)
+
+    def aux_loss(self) -> torch.Tensor:
+        """The entropy bottleneck's quantile loss (scalar)."""
+        return self.entropy_bottleneck.aux_loss()
+
+    def export(self, path: Path, info: dict[str, Any] | None = None) -> None:
+        """Write the fp16 weights file (see the module docstring). The quantiles stay float32:
+        they set the coder's support and medians."""
+        state = {k: v.detach().to("cpu", torch.float16) for k, v in self.state_dict().items()}
+        state["entropy_bottleneck.quantiles"] = self.entropy_bottleneck.quantiles.detach().cpu()
+        torch.save({"config": asdict(self.config), "state_dict": state, "info": info or {}}, path)
+
+    @classmethod
+    def load(cls, path: Path, device: str | torch.device = "cpu") -> ScaleHyperprior:
+        """A model in eval mode, float32, from a weights file written by :meth:`export`."""
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        model = cls(HyperpriorConfig(**saved["config"]))
+        model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
+        return model.to(device).eval()
+
+
+def _padded(size: int) -> int:
+    """``size`` rounded up to a multiple of :data:`DOWNSAMPLING`."""
+    return -(-size // DOWNSAMPLING) * DOWNSAMPLING
+
+
+def _pad(x: torch.Tensor) -> torch.Tensor:
+    """Edge-pad [B, 3, H, W] at the bottom and right to multiples of :data:`DOWNSAMPLING`."""
+    h, w = x.shape[-2:]
+    return F.pad(x, (0, _padded(w) - w, 0, _padded(h) - h), mode="replicate")
+
+
+def shipped_weights(rate: str) -> Path:
+    """Path of the shipped weights of rate point ``rate`` (``q1``, ``q2`` or ``q3``)."""
+    return WEIGHTS_DIR / f"hyperprior_{rate}.pt"

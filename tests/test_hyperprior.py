@@ -1,0 +1,225 @@
+"""Scale hyperprior codec: GDN, the two entropy models and their coders, the bitstream, the shipped
+weights behind the codec interface (round trip, rate points, budgets, corrupted streams) and a
+resumable two-step training run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from simulator.data import make_source
+from simulator.data.export import export_source
+from source_codecs import BudgetTooSmall, DecodeError, make_codec
+from source_codecs.hyperprior.bitstream import Streams, pack, unpack
+from source_codecs.hyperprior.entropy_bottleneck import EntropyBottleneck
+from source_codecs.hyperprior.gaussian_conditional import SUPPORT, GaussianConditional
+from source_codecs.hyperprior.gdn import GDN
+from source_codecs.hyperprior.model import HyperpriorConfig, ScaleHyperprior, shipped_weights
+from source_codecs.hyperprior.train import main as train_main
+
+H, W = 64, 128
+IMAGE = make_source("synthetic", root=None, num_images=1, height=H, width=W, seed=0, split="test")[
+    0
+].image
+RATES = ("q1", "q2", "q3")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread: two threads on two cores that other test workers share thrash."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * math.log10(255**2 / mse)
+
+
+# --- building blocks -----------------------------------------------------------------------------
+
+
+def test_gdn_formula_and_non_negative_parameters() -> None:
+    gdn, igdn = GDN(4), GDN(4, inverse=True)
+    x = torch.randn(2, 4, 3, 3)
+    assert torch.allclose(gdn(x), x / torch.sqrt(1 + 0.1 * x**2), atol=1e-5)
+    assert torch.allclose(igdn(x), x * torch.sqrt(1 + 0.1 * x**2), atol=1e-5)
+    with torch.no_grad():
+        gdn.beta.fill_(-5.0)
+        gdn.gamma.fill_(-5.0)
+    assert (gdn.beta_reparam(gdn.beta) >= 1e-6 - 1e-12).all()
+    assert (gdn.gamma_reparam(gdn.gamma) >= 0).all()
+    assert torch.isfinite(gdn(x)).all()
+    gdn(x).sum().backward()  # below the bound, the gradient still reaches the parameters
+    assert gdn.beta.grad is not None and gdn.beta.grad.abs().sum() > 0
+
+
+def test_entropy_bottleneck_density_pmfs_and_coding() -> None:
+    torch.manual_seed(0)
+    eb = EntropyBottleneck(3, init_scale=4.0)
+    grid = torch.arange(-60, 61, dtype=torch.float32).view(1, 1, -1, 1).expand(1, 3, -1, 1)
+    assert torch.allclose(eb.likelihood(grid).sum(2), torch.ones(1, 3, 1), atol=1e-3)
+    assert eb.aux_loss().item() > 10  # the initial quantiles are not the density's
+    eb.update_quantiles()
+    assert eb.aux_loss().item() < 1e-3
+    eb.eval()
+    pmfs = eb.pmfs()
+    assert np.allclose(pmfs.sum(1), 1)
+    z = torch.randn(2, 3, 4, 5) * 3
+    z[0, 0, 0, 0] = 1e4  # far outside the support: clamped, still codable
+    symbols = eb.symbols(z)
+    decoded = eb.decode(eb.encode(symbols), symbols.shape)
+    assert np.array_equal(decoded, symbols)
+    z_hat = eb.dequantize(decoded)
+    assert torch.allclose(z_hat[1], eb(z)[0][1])  # same as the model's eval-mode rounding
+    assert z_hat[0, 0, 0, 0] == eb.support()[1][0] + eb.medians()[0]
+
+
+def test_gaussian_conditional_likelihood_coding_and_rate() -> None:
+    gc = GaussianConditional().eval()
+    scales = torch.full((1, 1, 1, 201), 2.5)
+    values = torch.arange(-100, 101, dtype=torch.float32).view(1, 1, 1, -1)
+    assert abs(gc.likelihood(values, scales).sum().item() - 1) < 1e-4
+    rng = torch.Generator().manual_seed(0)
+    scales = torch.exp(torch.randn(1, 8, 16, 16, generator=rng))
+    y = torch.randn(1, 8, 16, 16, generator=rng) * scales
+    y[0, 0, 0, 0] = 10 * SUPPORT  # clamped to the support
+    symbols, indexes = gc.symbols(y), gc.scale_indexes(scales)
+    words = gc.encode(symbols, indexes)
+    assert np.array_equal(gc.decode(words, indexes), symbols)
+    assert symbols[0, 0, 0, 0] == SUPPORT
+    y[0, 0, 0, 0] = 0
+    ideal = -torch.log2(gc(y, scales)[1]).sum().item()  # the model's information content, bits
+    assert 0.9 * ideal < 32 * len(words) < 1.1 * ideal + 64
+
+
+def test_bitstream_round_trip_and_malformed_headers() -> None:
+    streams = Streams("q2", bytes(range(200)), b"\x01\x02\x03")
+    data = pack(streams)
+    assert len(data) == 2 + 2 + 200 + 3  # a 2-byte varint for 200
+    assert unpack(data) == streams
+    for bad in (b"", data[:2], b"\x09" + data[1:], data[:1] + b"\x07" + data[2:], data[:50]):
+        with pytest.raises(DecodeError):
+            unpack(bad)
+    with pytest.raises(DecodeError):  # a length varint that never ends
+        unpack(bytes([1, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]))
+
+
+def test_compress_decompress_is_the_model_in_eval_mode() -> None:
+    torch.manual_seed(0)
+    model = ScaleHyperprior(HyperpriorConfig(n=8, m=12)).eval()
+    x = torch.rand(1, 3, 50, 70)  # padded to 64 x 128 inside
+    z, y = model.compress(x)
+    x_hat = model.decompress(z, y, 50, 70)
+    padded = torch.nn.functional.pad(x, (0, 58, 0, 14), mode="replicate")
+    with torch.no_grad():
+        reference = model(padded)[0][:, :, :50, :70].clamp(0, 1)
+    assert x_hat.shape == (1, 3, 50, 70)
+    assert torch.allclose(x_hat, reference, atol=1e-6)
+
+
+# --- the codec with the shipped weights ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def streams() -> dict[str, bytes]:
+    return {rate: make_codec("hyperprior", {"rate": rate}).encode(IMAGE, None) for rate in RATES}
+
+
+def test_shipped_weights_are_small_fp16_files() -> None:
+    for rate in RATES:
+        path = shipped_weights(rate)
+        assert path.stat().st_size < 4 * 2**20
+        saved = torch.load(path, weights_only=True)
+        assert saved["state_dict"]["g_a.0.weight"].dtype == torch.float16
+
+
+def test_round_trip_quality_and_rates_increase(streams) -> None:
+    codec = make_codec("hyperprior")
+    psnrs, bpps = [], []
+    for rate in RATES:
+        decoded = codec.decode(streams[rate], H, W)
+        assert decoded.shape == (H, W, 3) and decoded.dtype == np.uint8
+        psnrs.append(_psnr(IMAGE, decoded))
+        bpps.append(8 * len(streams[rate]) / (H * W))
+    assert bpps[0] < bpps[1] < bpps[2]
+    assert psnrs[0] < psnrs[2]
+    assert psnrs[0] > 20 and psnrs[2] > 24  # measured (see benchmarks/results/hyperprior_rd.md)
+    assert codec.encode(IMAGE, None) == streams["q3"]  # no budget: the highest rate point
+
+
+def test_odd_sizes_round_trip() -> None:
+    codec = make_codec("hyperprior", {"rate": "q1"})
+    image = IMAGE[:37, :101]
+    assert codec.decode(codec.encode(image, None), 37, 101).shape == (37, 101, 3)
+
+
+def test_budget_picks_the_largest_rate_that_fits(streams) -> None:
+    codec = make_codec("hyperprior")
+    sizes = {rate: len(s) for rate, s in streams.items()}
+    assert codec.encode(IMAGE, sizes["q3"]) == streams["q3"]
+    assert codec.encode(IMAGE, sizes["q3"] - 1) == streams["q2"]
+    assert codec.encode(IMAGE, sizes["q2"]) == streams["q2"]
+    assert codec.encode(IMAGE, sizes["q1"]) == streams["q1"]
+    with pytest.raises(BudgetTooSmall) as caught:
+        codec.encode(IMAGE, sizes["q1"] - 1)
+    assert caught.value.min_bytes == sizes["q1"]
+    with pytest.raises(BudgetTooSmall):
+        make_codec("hyperprior", {"rate": "q3"}).encode(IMAGE, sizes["q3"] - 1)
+
+
+def test_corrupted_streams_raise_decode_error_or_decode(streams) -> None:
+    codec = make_codec("hyperprior")
+    rng = np.random.default_rng(0)
+    outcomes = set()
+    data = streams["q2"]
+    for trial in range(60):
+        kind = trial % 3
+        if kind == 0:  # one flipped bit
+            bad = bytearray(data)
+            bad[rng.integers(0, len(bad))] ^= 1 << int(rng.integers(8))
+        elif kind == 1:  # truncated
+            bad = bytearray(data[: rng.integers(0, len(data))])
+        else:  # garbage behind a valid header
+            bad = bytearray(data[:2]) + bytearray(rng.integers(0, 256, rng.integers(0, 400)))
+        try:
+            assert codec.decode(bytes(bad), H, W).shape == (H, W, 3)
+            outcomes.add("image")
+        except DecodeError:
+            outcomes.add("error")
+    assert outcomes == {"image", "error"}
+    for garbage in (b"", b"\x00" * 40, bytes(range(256))):
+        with pytest.raises(DecodeError):
+            codec.decode(garbage, H, W)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def test_two_step_training_run_resumes(tmp_path) -> None:
+    data = tmp_path / "data"
+    export_source(
+        make_source("synthetic", root=None, num_images=2, height=64, width=64, seed=1), data
+    )
+    out = tmp_path / "run"
+    args = ["--data", str(data), "--out", str(out), "--rate", "q1", "--batch-size", "2"]
+    args += ["--crop", "64", "--n", "8", "--m", "12", "--log-every", "1", "--checkpoint-every", "1"]
+    assert train_main([*args, "--steps", "2"]) == 0
+    first = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert first["step"] == 2 and json.loads((out / "options.json").read_text())["n"] == 8
+    assert train_main([*args, "--steps", "3", "--resume"]) == 0
+    second = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert second["step"] == 3
+    assert any(not torch.equal(first["model"][k], v) for k, v in second["model"].items())
+    log = (out / "train.log").read_text()
+    assert "step 3 " in log and "bpp=" in log and "aux=" in log and "quantiles fitted" in log
+    model = ScaleHyperprior.load(out / "weights.pt")
+    assert model.config == HyperpriorConfig(n=8, m=12)
+    x = torch.rand(1, 3, 64, 64)
+    assert model.decompress(*model.compress(x), 64, 64).shape == (1, 3, 64, 64)
