@@ -143,6 +143,7 @@ class LinkConfig(_Strict):
     bandwidth_ratio: list[Ratio] = Field(default_factory=lambda: [1 / 48, 1 / 24], min_length=1)
     snr_db: list[float] = Field(default_factory=lambda: [0, 2, 4, 6, 8, 10, 15, 20], min_length=1)
     mcs: Literal["auto"] | FixedMCS = "auto"
+    base_mcs: Literal["auto"] | FixedMCS = "auto"
     fec: FECSpec = Field(default_factory=FECSpec)
     on_error: Literal["fallback", "decode"] = "fallback"
 
@@ -160,15 +161,17 @@ class LinkConfig(_Strict):
 
     @model_validator(mode="after")
     def _code_rate(self) -> LinkConfig:
-        if not isinstance(self.mcs, FixedMCS):
-            return self
-        if self.fec.code == "none" and self.mcs.code_rate != 1.0:
-            raise ValueError("link.mcs.code_rate must be 1.0 when link.fec.code is 'none'")
-        if self.fec.code == "ldpc5g" and not 0.2 <= self.mcs.code_rate <= 0.95:
-            raise ValueError(
-                f"link.mcs.code_rate: {self.mcs.code_rate} cannot be coded by 5G LDPC; "
-                "choose a rate in 0.2..0.95 (or fec.code: none with code_rate 1.0)"
-            )
+        for key in ("mcs", "base_mcs"):
+            mcs = getattr(self, key)
+            if not isinstance(mcs, FixedMCS):
+                continue
+            if self.fec.code == "none" and mcs.code_rate != 1.0:
+                raise ValueError(f"link.{key}.code_rate must be 1.0 when link.fec.code is 'none'")
+            if self.fec.code == "ldpc5g" and not 0.2 <= mcs.code_rate <= 0.95:
+                raise ValueError(
+                    f"link.{key}.code_rate: {mcs.code_rate} cannot be coded by 5G LDPC; "
+                    "choose a rate in 0.2..0.95 (or fec.code: none with code_rate 1.0)"
+                )
         return self
 
 

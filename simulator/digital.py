@@ -13,8 +13,9 @@ silently accepted; what the receiver then shows depends on ``link.on_error``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,8 @@ class Delivery:
     """What the receiver shows for one image, and what it cost.
 
     ``status`` is one of ``ok`` (decoded from an error-free stream), ``decoded_with_errors``
-    (``on_error: decode`` and the decoder returned an image), ``crc_fail`` (a codeword failed and the
+    (``on_error: decode`` and the decoder returned an image), ``partial`` (a layered codec lost
+    packets or its enhancement layer and decoded what survived), ``crc_fail`` (a codeword failed and the
     fallback is shown), ``decode_error`` (the decoder raised, hung, crashed or returned a malformed image),
     ``no_fit`` (the codec cannot go as low as the budget: nothing was sent).
     """
@@ -45,14 +47,20 @@ class Delivery:
     @property
     def decoded(self) -> bool:
         """True when the codec's decoder produced the image (not the fallback)."""
-        return self.status in ("ok", "decoded_with_errors")
+        return self.status in ("ok", "decoded_with_errors", "partial")
 
 
 class EncodeCache:
     """Encoded streams by (codec row, image, byte budget): the same budget recurs across SNR points."""
 
     def __init__(self) -> None:
-        self._streams: dict[tuple[str, int, int], bytes | None] = {}
+        self._streams: dict[tuple, Any] = {}
+
+    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """The value cached under ``key``, computed by ``compute()`` the first time."""
+        if key not in self._streams:
+            self._streams[key] = compute()
+        return self._streams[key]
 
     def encode(
         self,
@@ -64,13 +72,14 @@ class EncodeCache:
         budget: int,
     ) -> bytes | None:
         """The codec's stream for ``image`` within ``budget`` bytes, or None if it cannot fit."""
-        key = (codec_key, index, budget)
-        if key not in self._streams:
+
+        def compute() -> bytes | None:
             try:
-                self._streams[key] = codec.encode(image, budget, labels=labels)
+                return codec.encode(image, budget, labels=labels)
             except BudgetTooSmall:
-                self._streams[key] = None
-        return self._streams[key]
+                return None
+
+        return self.get((codec_key, index, budget), compute)
 
 
 def deliver_reference(image: np.ndarray, codec: SourceCodec) -> Delivery:

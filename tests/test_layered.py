@@ -1,0 +1,123 @@
+"""Layered transmission: the semantic GAN's enhancement layer, the channel-use split between the layers,
+per-layer MCS, and what the receiver shows when a layer is lost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from channels import AWGNChannel
+from channels.phy import MCS, DigitalLink, FECConfig
+from simulator.config import ConfigError, parse_config
+from simulator.data import make_source
+from simulator.digital import EncodeCache
+from simulator.layered import channel_uses_for, deliver_layered, encode_layered
+from source_codecs import make_codec
+from source_codecs.semantic_gan.bitstream import unpack
+from source_codecs.semantic_gan.enhancement import residual_image
+
+H, W = 64, 128
+_SOURCE = make_source("synthetic", root=None, num_images=2, height=H, width=W, seed=0, split="test")
+SCENES = [_SOURCE[i] for i in range(len(_SOURCE))]
+FEC = FECConfig(code="ldpc5g", n=1024, iterations=20)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / np.mean((a.astype(float) - b.astype(float)) ** 2)))
+
+
+def _link(modulation: str, rate: float) -> DigitalLink:
+    return DigitalLink(MCS(modulation, rate), FEC, AWGNChannel())
+
+
+def test_residual_image_is_the_halved_offset_difference() -> None:
+    image = np.array([[[0, 128, 255]]], dtype=np.uint8)
+    base = np.array([[[255, 128, 0]]], dtype=np.uint8)
+    assert residual_image(image, base).tolist() == [
+        [[0, 128, 255]]
+    ]  # -255 -> 0, 0 -> 128, 255 -> 255
+
+
+def test_enhancement_layer_refines_and_is_dropped_when_lost() -> None:
+    sample = SCENES[0]
+    base_codec = make_codec("semantic_gan", {"rate": "low"})
+    codec = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
+    base_stream = base_codec.encode(sample.image, 2000, labels=sample.labels)
+    stream = codec.encode(sample.image, 2000, labels=sample.labels)
+    assert len(base_stream) < len(stream) <= 2000
+    packets = unpack(stream, H // 16)
+    assert packets.enhancement and packets.spans[-1][1] == len(stream)
+    base = base_codec.decode(base_stream, H, W)
+    refined = codec.decode(stream, H, W)
+    assert _psnr(sample.image, refined) > _psnr(sample.image, base) + 2
+    erased = np.zeros(len(stream), dtype=bool)
+    erased[-1] = True  # one byte of the enhancement layer lost: the base is shown
+    assert np.array_equal(codec.decode_with_erasures(stream, H, W, erased), base)
+
+
+def test_fixed_enhancement_levels_grow_and_respect_the_budget() -> None:
+    sample = SCENES[1]
+    sizes = []
+    for level in ("none", "mid", "high"):  # "low" (51 bytes here) is below BPG's smallest stream
+        codec = make_codec("semantic_gan", {"rate": "low", "enhancement": level})
+        sizes.append(len(codec.encode(sample.image, 10_000, labels=sample.labels)))
+    assert sizes[0] < sizes[1] < sizes[2] <= sizes[0] + 0.4 * H * W / 8 + 3
+    tight = make_codec("semantic_gan", {"rate": "auto", "enhancement": "mid"})
+    assert len(tight.encode(sample.image, 400, labels=sample.labels)) <= 400
+
+
+def test_channel_uses_for_is_the_fewest_that_carry_the_payload() -> None:
+    link = _link("qpsk", 0.5)
+    for num_bytes in (1, 60, 61, 500):
+        uses = channel_uses_for(link, num_bytes, 10_000)
+        assert link.payload_bytes(uses) >= num_bytes > link.payload_bytes(uses - 1)
+    assert channel_uses_for(link, 10**6, 1000) == 1001
+
+
+def test_layers_share_the_budget_of_channel_uses() -> None:
+    codec = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
+    base_link, enhancement_link = _link("qpsk", 1 / 3), _link("16qam", 0.5)
+    for k in (2500, 4000):
+        streams = encode_layered(codec, SCENES[0], base_link, enhancement_link, k)
+        used = channel_uses_for(base_link, len(streams.base), k)
+        used += channel_uses_for(enhancement_link, len(streams.enhancement), k)
+        assert streams.enhancement and used <= k
+    assert encode_layered(codec, SCENES[0], base_link, enhancement_link, 100).base is None
+
+
+def test_lost_enhancement_leaves_the_base_and_clean_link_delivers_both() -> None:
+    codec = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
+    fallback = np.zeros((H, W, 3), dtype=np.uint8)
+    links = (_link("bpsk", 1 / 3), _link("64qam", 5 / 6))  # robust base, fragile enhancement
+    cache = EncodeCache()
+    torch.manual_seed(0)
+    good = deliver_layered(SCENES, "sg", codec, links, 5000, 30.0, fallback, cache)
+    torch.manual_seed(0)
+    bad = deliver_layered(SCENES, "sg", codec, links, 5000, 6.0, fallback, cache)
+    for i, (g, b) in enumerate(zip(good, bad, strict=True)):
+        key = ("sg", links[0].mcs.name, links[1].mcs.name, 5000, i)
+        streams = cache.get(key, None)
+        assert g.status == "ok" and b.status == "partial"
+        both = codec.decode_layers(streams.base, None, streams.enhancement, H, W)
+        assert np.array_equal(g.image, both)
+        assert np.array_equal(b.image, codec.decode(streams.base, H, W))
+        assert g.num_bytes == b.num_bytes == len(streams.base) + len(streams.enhancement)
+        assert b.codeword_errors > 0 and g.codeword_errors == 0
+
+
+def test_base_mcs_is_validated_like_mcs() -> None:
+    raw = {"link": {"base_mcs": {"modulation": "qpsk", "code_rate": 0.1}}}
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw)
+    assert any(p.startswith("link.base_mcs.code_rate") for p in err.value.problems)
+    config = parse_config({"link": {"base_mcs": {"modulation": "bpsk", "code_rate": 0.33}}})
+    assert config.link.base_mcs.modulation == "bpsk" and config.link.mcs == "auto"
