@@ -1,0 +1,182 @@
+"""Deep JSCC codec: symbol layout and power, capacity, the shipped model's quality over AWGN and
+Rayleigh fading (noiseless floor, graceful degradation, more symbols help) and a resumable run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from simulator.data import make_source
+from simulator.data.export import export_source
+from source_codecs import make_codec
+from source_codecs.deepjscc.model import DeepJSCC, shipped_weights
+from source_codecs.deepjscc.symbols import latent_to_symbols, received_features
+from source_codecs.deepjscc.train import main as train_main
+from source_codecs.deepjscc.training_channel import TrainingChannel
+
+H, W = 64, 128
+CAPACITY = H * W // 8  # 8 complex symbols per 8x8 block: rho = 1/24
+IMAGES = np.stack(
+    [s.image for s in make_source("synthetic", root=None, num_images=2, height=H, width=W, seed=0)]
+)
+NOISELESS_PSNR_FLOOR = 20.0  # the shipped model, rho 1/24, 20 dB, noise_var 1e-6
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread: two threads on two cores that other test workers share thrash."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return make_codec("deepjscc")
+
+
+def _k(rho: float) -> int:
+    return int(np.floor(rho * 3 * H * W))
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255**2 / mse))
+
+
+def _awgn(x: torch.Tensor, snr_db: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """x + CN(0, N0) with N0 = 10^(-snr/10), and the noise variance [B, K]."""
+    n0 = 10 ** (-snr_db / 10)
+    gen = torch.Generator().manual_seed(seed)
+    noise = torch.randn(x.shape, dtype=torch.complex64, generator=gen)
+    return x + np.sqrt(n0) * noise, torch.full(x.shape, n0)
+
+
+def _link_psnr(codec, rho: float, snr_db: float) -> float:
+    x = codec.encode_symbols(IMAGES, _k(rho), snr_db)
+    y, noise_var = _awgn(x, snr_db)
+    return _psnr(codec.decode_symbols(y, noise_var, snr_db, H, W), IMAGES)
+
+
+# --- symbol layout -------------------------------------------------------------------------------
+
+
+def test_symbols_are_channel_major_and_received_features_invert_them() -> None:
+    latent = torch.randn(2, 6, 3, 4)  # C = 3 complex channels of 12 positions
+    symbols = latent_to_symbols(latent, 30)
+    assert symbols.shape == (2, 30) and symbols.dtype == torch.complex64
+    assert torch.equal(symbols[:, :12], torch.complex(latent[:, 0], latent[:, 1]).reshape(2, 12))
+    assert torch.equal(
+        symbols[:, 24:], torch.complex(latent[:, 4], latent[:, 5]).reshape(2, 12)[:, :6]
+    )
+    features = received_features(symbols, torch.zeros(2, 30), 3, 3, 4)
+    assert features.shape == (2, 9, 3, 4)
+    assert torch.equal(features[:, :4], latent[:, :4])  # g = 1 for noiseless symbols
+    assert torch.equal(features[:, 4].flatten(1)[:, :6], latent[:, 4].flatten(1)[:, :6])
+    assert not features[:, 4:6].flatten(2)[:, :, 6:].any()  # not sent: zero symbol ...
+    assert torch.equal(features[:, 8].flatten(1), (torch.arange(12) < 6).float().expand(2, 12))
+
+
+def test_unreliable_symbols_get_zero_gain_and_no_nan() -> None:
+    symbols = torch.tensor([[1 + 1j, float("inf"), 2 + 0j, float("nan")]], dtype=torch.complex64)
+    noise_var = torch.tensor([[1.0, 1.0, float("inf"), 0.0]])
+    features = received_features(symbols, noise_var, 1, 2, 2)
+    assert torch.isfinite(features).all()
+    assert features[0, 0].flatten().tolist() == [0.5, 0.0, 0.0, 0.0]
+    assert features[0, 2].flatten().tolist() == [0.5, 0.0, 0.0, 0.0]
+
+
+# --- the codec -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_symbols", [1, _k(1 / 96), 777, _k(1 / 48), CAPACITY])
+def test_symbols_have_shape_and_unit_energy(codec, num_symbols: int) -> None:
+    x = codec.encode_symbols(IMAGES, num_symbols, 10.0)
+    assert x.shape == (2, num_symbols) and x.dtype == torch.complex64
+    np.testing.assert_allclose(x.abs().square().mean(1).numpy(), 1.0, rtol=1e-4)
+
+
+def test_capacity_is_rho_one_24th_and_more_raises(codec) -> None:
+    assert _k(1 / 24) == CAPACITY
+    with pytest.raises(ValueError, match=f"{CAPACITY + 1}.*{CAPACITY}"):
+        codec.encode_symbols(IMAGES, CAPACITY + 1, 10.0)
+    with pytest.raises(ValueError, match=f"{CAPACITY + 1}.*{CAPACITY}"):
+        codec.decode_symbols(
+            torch.zeros(1, CAPACITY + 1, dtype=torch.complex64),
+            torch.ones(1, CAPACITY + 1),
+            10.0,
+            H,
+            W,
+        )
+
+
+def test_sizes_not_multiple_of_8_are_padded_and_cropped(codec) -> None:
+    images = IMAGES[:1, :61, :99]
+    x = codec.encode_symbols(images, int(61 * 99 * 3 / 24), 10.0)
+    out = codec.decode_symbols(*_awgn(x, 20.0), 20.0, 61, 99)
+    assert out.shape == (1, 61, 99, 3) and out.dtype == np.uint8
+    assert _psnr(out, images) > NOISELESS_PSNR_FLOOR - 3
+
+
+def test_noiseless_decode_beats_floor(codec) -> None:
+    x = codec.encode_symbols(IMAGES, CAPACITY, 20.0)
+    out = codec.decode_symbols(x, torch.full(x.shape, 1e-6), 20.0, H, W)
+    assert out.shape == IMAGES.shape and out.dtype == np.uint8
+    assert _psnr(out, IMAGES) > NOISELESS_PSNR_FLOOR
+
+
+def test_quality_degrades_gracefully_with_snr(codec) -> None:
+    psnr = [_link_psnr(codec, 1 / 48, snr) for snr in (20.0, 0.0, -5.0)]
+    assert psnr[0] > psnr[1] > psnr[2] > 10.0
+
+
+def test_more_symbols_beat_fewer_at_high_snr(codec) -> None:
+    assert _link_psnr(codec, 1 / 24, 20.0) > _link_psnr(codec, 1 / 96, 20.0) + 0.5
+
+
+def test_rayleigh_deep_fades_decode_to_an_image(codec) -> None:
+    torch.manual_seed(0)
+    x = codec.encode_symbols(IMAGES, CAPACITY, 10.0)
+    y, noise_var = TrainingChannel(fading_prob=1.0)(x, torch.full((2,), 10.0))
+    out = codec.decode_symbols(y, noise_var, 10.0, H, W)
+    assert _psnr(out, IMAGES) > 15.0
+
+
+def test_encoder_adapts_to_snr(codec) -> None:
+    low, high = (codec.encode_symbols(IMAGES, 256, snr) for snr in (-5.0, 20.0))
+    assert not torch.allclose(low, high, atol=1e-3)
+
+
+def test_shipped_weights_are_small_fp16() -> None:
+    path = shipped_weights()
+    assert path.stat().st_size < 4 * 2**20
+    saved = torch.load(path, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in saved["state_dict"].values())
+    model = DeepJSCC.load(path)
+    assert not model.training and model.capacity(256, 512) == 256 * 512 // 8
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def test_two_step_training_run_resumes(tmp_path) -> None:
+    data = tmp_path / "data"
+    export_source(
+        make_source("synthetic", root=None, num_images=2, height=32, width=64, seed=1), data
+    )
+    out = tmp_path / "run"
+    args = ["--data", str(data), "--out", str(out), "--batch-size", "2", "--crop", "32"]
+    args += ["--width", "8", "--log-every", "1", "--checkpoint-every", "1"]
+    assert train_main([*args, "--steps", "2"]) == 0
+    first = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert first["step"] == 2 and json.loads((out / "options.json").read_text())["width"] == 8
+    assert train_main([*args, "--steps", "3", "--resume"]) == 0
+    second = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert second["step"] == 3
+    assert any(not torch.equal(first["model"][k], v) for k, v in second["model"].items())
+    assert "step 3 " in (out / "train.log").read_text()
+    assert DeepJSCC.load(out / "weights.pt").config.width == 8
