@@ -1,0 +1,100 @@
+"""Shared by the rate benchmarks: codecs on held-out scenes without a channel, scored with every metric.
+
+    from benchmarks.error_free import load_scenes, make_scorer, evaluate
+
+The scorer is the simulator's own (:class:`simulator.scoring.Scorer`, the shipped segmenter for mIoU), so
+the numbers mean exactly what they mean in a link run. An image that a codec cannot fit into its budget
+is scored as the data source's mean-colour fallback (as on the link) and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from simulator.data import Sample, make_source
+from simulator.metrics.segmentation import load_segmenter
+from simulator.scoring import Scorer
+from source_codecs import BudgetTooSmall, CodecBase
+
+__all__ = ["METRICS", "evaluate", "load_scenes", "make_scorer", "markdown_table"]
+
+METRICS = ("psnr", "ms_ssim", "lpips", "miou", "fid", "kid")
+
+
+def load_scenes(
+    num_images: int, height: int = 256, width: int = 512, split: str = "test"
+) -> tuple[list[Sample], np.ndarray]:
+    """Synthetic scenes (seed 0) and the source's fallback image, uint8 [H, W, 3]."""
+    source = make_source(
+        "synthetic", root=None, num_images=num_images, height=height, width=width, seed=0,
+        split=split,
+    )  # fmt: skip
+    fallback = np.broadcast_to(
+        np.round(np.asarray(source.mean_color)).clip(0, 255).astype(np.uint8), (height, width, 3)
+    ).copy()
+    return [source[i] for i in range(len(source))], fallback
+
+
+def make_scorer(
+    samples: Sequence[Sample], device: str = "cpu", metrics: Sequence[str] = METRICS
+) -> Scorer:
+    """The simulator's scorer for ``samples`` with the shipped segmenter."""
+    dev = torch.device(device)
+    segmenter = load_segmenter(dev) if "miou" in metrics else None
+    return Scorer(list(metrics), samples, dev, segmenter)
+
+
+def evaluate(
+    codec: CodecBase,
+    samples: Sequence[Sample],
+    fallback: np.ndarray,
+    scorer: Scorer,
+    budget: Callable[[Sample], int | None] | int | None = None,
+) -> dict[str, Any]:
+    """Encode, decode and score every sample; ``budget`` is bytes per image (or a function of the
+    sample; None = the codec's default rate).
+
+    :return: ``bpp`` (mean over the images that fit, every byte counted), ``fit`` (fraction that
+        fit), ``bytes`` (per image, 0 for those that did not) and the scorer's summary metrics.
+    """
+    images, sizes = [], []
+    for sample in samples:
+        height, width = sample.image.shape[:2]
+        limit = budget(sample) if callable(budget) else budget
+        try:
+            stream = codec.encode(sample.image, limit, labels=sample.labels)
+        except BudgetTooSmall:
+            images.append(fallback)
+            sizes.append(0)
+            continue
+        images.append(codec.decode(stream, height, width))
+        sizes.append(len(stream))
+    pixels = samples[0].image.shape[0] * samples[0].image.shape[1]
+    fitted = [8 * n / pixels for n in sizes if n]
+    summary = scorer.score_point(images).summary
+    return {
+        "bpp": float(np.mean(fitted)) if fitted else float("nan"),
+        "fit": len(fitted) / len(samples),
+        "bytes": sizes,
+        **summary,
+    }
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """``frame`` as a Markdown table, numbers with 4 significant digits, NaN as an empty cell."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "" if np.isnan(value) else f"{value:.4g}"
+        return str(value)
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join(lines)
