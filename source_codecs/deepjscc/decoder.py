@@ -29,15 +29,16 @@ class Decoder(nn.Module):
 
     def __init__(self, latent_channels: int, width: int) -> None:
         super().__init__()
-        chans = [width, width, width * 3 // 4, width // 2]
+        # Channels after each sub-pixel upsampling (1/4, 1/2 and full resolution).
+        ups = [width * 3 // 4, width // 2, width // 2]
         self.head = nn.Sequential(nn.Conv2d(3 * latent_channels, width, 3, 1, 1), nn.PReLU(width))
         self.body = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), nn.PReLU(width))
         self.ups = nn.ModuleList(
             nn.Sequential(nn.Conv2d(cin, 4 * cout, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU(cout))
-            for cin, cout in zip(chans[1:-1] + [chans[-1]], chans[2:] + [chans[-1]], strict=True)
+            for cin, cout in zip([width, *ups[:-1]], ups, strict=True)
         )
-        self.af = nn.ModuleList(AFModule(c) for c in [width, width, *chans[2:], chans[-1]])
-        self.out = nn.Conv2d(chans[-1], 3, 3, 1, 1)
+        self.af = nn.ModuleList(AFModule(c) for c in [width, width, *ups])
+        self.out = nn.Conv2d(ups[-1], 3, 3, 1, 1)
 
     def forward(self, features: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
         x = self.af[0](self.head(features), snr_db)
