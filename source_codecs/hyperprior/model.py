@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,8 +33,9 @@ from source_codecs.hyperprior.entropy_bottleneck import EntropyBottleneck
 from source_codecs.hyperprior.gaussian_conditional import GaussianConditional
 from source_codecs.hyperprior.gdn import GDN
 
-RATE_POINTS: dict[str, float] = {"q1": 0.0035, "q2": 0.013, "q3": 0.0483}
-"""Rate point -> lambda of the training loss lambda * 255^2 * MSE + bpp (CompressAI's values)."""
+RATE_POINTS: dict[str, float] = {"q1": 0.0018, "q2": 0.013, "q3": 0.0483}
+"""Rate point -> lambda of the training loss lambda * 255^2 * MSE + bpp (CompressAI's values for
+its qualities 1, 4 and 6)."""
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DOWNSAMPLING = 64
@@ -116,8 +118,7 @@ class ScaleHyperprior(nn.Module):
         z = self.h_a(torch.abs(y))
         eb, gc = self.entropy_bottleneck, self.gaussian_conditional
         z_symbols = eb.symbols(z)
-        scales = self.h_s(eb.dequantize(z_symbols))  # exactly what the decoder will compute
-        y_words = gc.encode(gc.symbols(y), gc.scale_indexes(scales))
+        y_words = gc.encode(gc.symbols(y), self.scale_indexes(eb.dequantize(z_symbols)))
         return words_to_bytes(eb.encode(z_symbols)), words_to_bytes(y_words)
 
     @torch.no_grad()
@@ -131,10 +132,21 @@ class ScaleHyperprior(nn.Module):
         eb, gc = self.entropy_bottleneck, self.gaussian_conditional
         z_shape = (1, self.config.n, padded_h // DOWNSAMPLING, padded_w // DOWNSAMPLING)
         z_hat = eb.dequantize(eb.decode(bytes_to_words(z_stream), z_shape))
-        indexes = gc.scale_indexes(self.h_s(z_hat))
+        indexes = self.scale_indexes(z_hat)
         y_hat = gc.decode(bytes_to_words(y_stream), indexes)
         x_hat = self.g_s(torch.from_numpy(y_hat.astype("float32")))
         return x_hat[:, :, :height, :width].clamp(0, 1)
+
+    def scale_indexes(self, z_hat: torch.Tensor) -> np.ndarray:
+        """Scale-table indexes of y from the decoded z_hat [1, N, h, w]: int64 [1, M, 4h, 4w].
+
+        The hyper-synthesis runs in float64 here, so that the encoder and a decoder in another
+        process (other thread count, other kernels) land on the same table entries: a scale would
+        have to fall within about 1e-15 of a table boundary for their float64 values to disagree.
+        """
+        params = {k: v.double() for k, v in self.h_s.state_dict().items()}
+        scales = torch.func.functional_call(self.h_s, params, (z_hat.double(),))
+        return self.gaussian_conditional.scale_indexes(scales)
 
     def aux_loss(self) -> torch.Tensor:
         """The entropy bottleneck's quantile loss (scalar)."""
