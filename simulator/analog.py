@@ -31,6 +31,7 @@ def deliver_analog(
     num_symbols: int,
     snr_db: float,
     device: torch.device,
+    fallback: np.ndarray,
 ) -> list[Delivery]:
     """Send every image over ``channel`` as ``num_symbols`` channel uses at ``snr_db``.
 
@@ -38,10 +39,14 @@ def deliver_analog(
     :param num_symbols: K, complex channel uses per image.
     :param snr_db: Es/N0 of a complex symbol, dB.
     :param device: where the channel runs (Sionna's device).
+    :param fallback: uint8 [H, W, 3], shown when the channel leaves no data symbol (an OFDM slot is
+        longer than K): status ``no_fit``, as for a digital codec that cannot fit.
     :return: one :class:`Delivery` per image (``num_bytes`` None: an analog scheme sends no bytes).
     """
     height, width = images[0].shape[:2]
     data_symbols = channel_data_symbols(channel, num_symbols)
+    if data_symbols == 0:
+        return [Delivery(fallback, None, 0, 0, 0, 0, "no_fit") for _ in images]
     no = noise_variance(snr_db)
     out = []
     with torch.inference_mode():

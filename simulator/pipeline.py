@@ -202,7 +202,7 @@ class LinkSimulator:
             channel = self.channels[point.channel.display_name]
             images = [s.image for s in self.samples]
             deliveries = deliver_analog(
-                images, codec, channel, num_symbols, point.snr_db, self.device
+                images, codec, channel, num_symbols, point.snr_db, self.device, self.fallback
             )
         elif isinstance(codec, LayeredCodec):
             channel = self.channels[point.channel.display_name]
