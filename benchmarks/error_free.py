@@ -9,7 +9,10 @@ is scored as the data source's mean-colour fallback (as on the link) and counted
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +24,7 @@ from simulator.metrics.segmentation import load_segmenter
 from simulator.scoring import Scorer
 from source_codecs import BudgetTooSmall, CodecBase
 
-__all__ = ["METRICS", "evaluate", "load_scenes", "make_scorer", "markdown_table"]
+__all__ = ["METRICS", "evaluate", "load_scenes", "make_scorer", "markdown_table", "write_report"]
 
 METRICS = ("psnr", "ms_ssim", "lpips", "miou", "fid", "kid")
 
@@ -98,3 +101,23 @@ def markdown_table(frame: pd.DataFrame) -> str:
         "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
     ]
     return "\n".join(lines)
+
+
+def write_report(
+    path: Path,
+    title: str,
+    started: float,
+    setting: str,
+    body: Sequence[str],
+    argv: list[str] | None,
+) -> None:
+    """Write a result file: the title, the exact command, wall time, machine and date, ``setting``
+    (what was measured), then ``body`` (Markdown lines)."""
+    args = argv if argv is not None else sys.argv[1:]
+    command = " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *args])
+    header = (
+        f"Command: `{command}` ({time.perf_counter() - started:.0f} s, 2-core CPU, no GPU, "
+        f"{time.strftime('%Y-%m-%d')}). {setting}"
+    )
+    path.write_text("\n".join([f"# {title}", "", header, "", *body]) + "\n")
+    print(f"wrote {path}")

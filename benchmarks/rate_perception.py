@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from error_free import evaluate, load_scenes, make_scorer, markdown_table
+from error_free import evaluate, load_scenes, make_scorer, markdown_table, write_report
 
 from source_codecs import make_codec
 
@@ -141,29 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         print(rows[-1], flush=True)
     frame = pd.DataFrame(rows)
     plot(frame, args.report.with_suffix(""))
-    command = "python benchmarks/rate_perception.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
+    setting = (
+        f"{args.num_images} synthetic test scenes, 256x512, seed 0. Classical codecs rate-controlled "
+        "to each target; `fit` = fraction of images that fit (those that do not are scored as the "
+        "mean-colour fallback, and their bpp is not averaged)."
     )
-    lines = [
-        "# Rate against perception and semantics (error-free)",
-        "",
-        f"Command: `{command.strip()}` ({time.perf_counter() - start:.0f} s, 2-core CPU, no GPU, "
-        f"{time.strftime('%Y-%m-%d')}). {args.num_images} synthetic test scenes, 256x512, seed 0. "
-        "Classical codecs rate-controlled to each target; `fit` = fraction of images that fit "
-        "(those that do not are scored as the mean-colour fallback, and their bpp is not averaged).",
-        "",
-        "## Targets",
-        "",
-        *targets(frame, args.codecs),
-        "",
-        "## All points",
-        "",
-        markdown_table(frame),
-        "",
-        "Plots: `benchmarks/results/rate_perception/<metric>.png`.",
-    ]
-    args.report.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.report}")
+    body = ["## Targets", "", *targets(frame, args.codecs), "", "## All points", "",
+            markdown_table(frame), "", "Plots: `benchmarks/results/rate_perception/<metric>.png`."]  # fmt: skip
+    write_report(args.report, "Rate against perception and semantics (error-free)", start, setting,
+                 body, argv)  # fmt: skip
     return 0
 
 

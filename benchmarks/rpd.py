@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from error_free import evaluate, load_scenes, make_scorer, markdown_table
+from error_free import evaluate, load_scenes, make_scorer, markdown_table, write_report
 
 from source_codecs import make_codec
 
@@ -76,22 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     base_bpp = frame[frame["total_bpp"].isna()].set_index("base")["bpp"]
     frame.insert(3, "base_bpp", frame["base"].map(base_bpp))
     plot(frame, args.report.with_suffix(""))
-    command = "python benchmarks/rpd.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    lines = [
-        "# Rate-perception-distortion of the semantic GAN's two layers",
-        "",
-        f"Command: `{command.strip()}` ({time.perf_counter() - start:.0f} s, 2-core CPU, no GPU, "
-        f"{time.strftime('%Y-%m-%d')}). {args.num_images} synthetic test scenes, 256x512, seed 0, "
-        f"error-free. Enhancement layer: the residual coded by `{args.enhancement_codec}`. "
-        "`bpp` counts both layers; `base_bpp` is the base layer alone; `fit` = fraction of images "
-        "whose base layer fits the total.",
-        "",
-        markdown_table(frame),
-        "",
-        "Plots: `benchmarks/results/rpd/psnr_vs_lpips.png`, `benchmarks/results/rpd/psnr_vs_fid.png`.",
-    ]
-    args.report.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.report}")
+    setting = (
+        f"{args.num_images} synthetic test scenes, 256x512, seed 0, error-free. Enhancement layer: the "
+        f"residual coded by `{args.enhancement_codec}`. `bpp` counts both layers; `base_bpp` is the "
+        "base layer alone; `fit` = fraction of images whose base layer fits the total."
+    )
+    plots = "Plots: `benchmarks/results/rpd/psnr_vs_lpips.png`, `benchmarks/results/rpd/psnr_vs_fid.png`."
+    write_report(args.report, "Rate-perception-distortion of the semantic GAN's two layers", start,
+                 setting, [markdown_table(frame), "", plots], argv)  # fmt: skip
     return 0
 
 
