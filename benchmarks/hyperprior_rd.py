@@ -8,7 +8,7 @@ hyperprior stream's length is the budget that JPEG 2000 and BPG (HEVC intra, x26
 to (``encode(image, max_bytes=len(stream))``); a codec that cannot go that low is counted, not scored.
 Metrics are the project's (PSNR peak 1.0, MS-SSIM, ST-LPIPS AlexNet). ``--max-minutes`` stops after
 the image in progress; the results say how many images were scored. Writes
-benchmarks/results/hyperprior_rd.md, keeping its section on how the weights were trained.
+benchmarks/results/hyperprior_rd.md, keeping its hand-written sections (from the first ``## `` on).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from source_codecs.hyperprior.bitstream import RATES
 RESULT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "hyperprior_rd.md"
 H, W = 256, 512
 BASELINES = ("jpeg2000", "bpg")
-TRAINING = "## How the shipped weights were trained"
-"""The results file's section from this heading on is kept as it is (written by hand from the
-training logs)."""
+KEPT = "\n## "
+"""The results file from its first level-2 heading on (the reading of the numbers and how the
+weights were trained, written by hand from the training logs) is kept as it is."""
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    return torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
 
 
 class Scores:
@@ -124,9 +124,9 @@ def main() -> None:
         "",
         *misses,
     ]
-    kept = RESULT.read_text().split(TRAINING, 1) if RESULT.is_file() else []
-    training = TRAINING + kept[1] if len(kept) == 2 else ""
-    RESULT.write_text("\n".join(lines) + "\n\n" + training)
+    kept = RESULT.read_text().split(KEPT, 1) if RESULT.is_file() else []
+    notes = KEPT.lstrip("\n") + kept[1] if len(kept) == 2 else ""
+    RESULT.write_text("\n".join(lines) + "\n\n" + notes)
     print("\n".join(lines))
 
 
