@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = ["DOWNSAMPLING", "DeepJSCC", "DeepJSCCConfig", "shipped_weights"]
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from source_codecs.deepjscc.decoder import Decoder
 from source_codecs.deepjscc.encoder import Encoder
 from source_codecs.deepjscc.symbols import latent_to_symbols, normalize_power, received_features
+from source_codecs.weights_io import export_weights, load_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DOWNSAMPLING = 8
@@ -116,16 +117,12 @@ class DeepJSCC(nn.Module):
 
     def export(self, path: Path, info: dict[str, Any] | None = None) -> None:
         """Write the fp16 weights file (see the module docstring)."""
-        state = {k: v.detach().to("cpu", torch.float16) for k, v in self.state_dict().items()}
-        torch.save({"config": asdict(self.config), "state_dict": state, "info": info or {}}, path)
+        export_weights(path, self.config, self.state_dict(), info)
 
     @classmethod
     def load(cls, path: Path, device: str | torch.device = "cpu") -> DeepJSCC:
         """A model in eval mode, float32, from a weights file written by :meth:`export`."""
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = cls(DeepJSCCConfig(**saved["config"]))
-        model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
-        return model.to(device).eval()
+        return load_model(path, lambda config: cls(DeepJSCCConfig(**config)), device)
 
 
 def _padded(size: int) -> int:

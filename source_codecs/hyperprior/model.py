@@ -19,7 +19,7 @@ __all__ = [
     "shipped_weights",
 ]
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from source_codecs.hyperprior.bitstream import bytes_to_words, words_to_bytes
 from source_codecs.hyperprior.entropy_bottleneck import EntropyBottleneck
 from source_codecs.hyperprior.gaussian_conditional import GaussianConditional
 from source_codecs.hyperprior.gdn import GDN
+from source_codecs.weights_io import export_weights, load_model
 
 RATE_POINTS: dict[str, float] = {"q1": 0.0018, "q2": 0.013, "q3": 0.0483}
 """Rate point -> lambda of the training loss lambda * 255^2 * MSE + bpp (CompressAI's values for
@@ -155,17 +156,13 @@ class ScaleHyperprior(nn.Module):
     def export(self, path: Path, info: dict[str, Any] | None = None) -> None:
         """Write the fp16 weights file (see the module docstring). The quantiles stay float32:
         they set the coder's support and medians."""
-        state = {k: v.detach().to("cpu", torch.float16) for k, v in self.state_dict().items()}
-        state["entropy_bottleneck.quantiles"] = self.entropy_bottleneck.quantiles.detach().cpu()
-        torch.save({"config": asdict(self.config), "state_dict": state, "info": info or {}}, path)
+        quantiles = "entropy_bottleneck.quantiles"
+        export_weights(path, self.config, self.state_dict(), info, float32=(quantiles,))
 
     @classmethod
     def load(cls, path: Path, device: str | torch.device = "cpu") -> ScaleHyperprior:
         """A model in eval mode, float32, from a weights file written by :meth:`export`."""
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = cls(HyperpriorConfig(**saved["config"]))
-        model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
-        return model.to(device).eval()
+        return load_model(path, lambda config: cls(HyperpriorConfig(**config)), device)
 
 
 def _padded(size: int) -> int:

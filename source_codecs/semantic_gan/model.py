@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = ["RATE_POINTS", "SemanticGAN", "SemanticGANConfig", "shipped_weights"]
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from source_codecs.semantic_gan.encoder import Encoder
 from source_codecs.semantic_gan.generator import SPADEGenerator
 from source_codecs.semantic_gan.quantizer import Quantizer
 from source_codecs.semantic_gan.semantic_map import NUM_LABEL_CHANNELS
+from source_codecs.weights_io import export_weights, load_model
 
 RATE_POINTS: dict[str, int] = {"low": 2, "mid": 4, "high": 8}
 """Rate point -> latent channels C. With L = 5 centres at 1/16 resolution the raw latent costs
@@ -101,17 +102,12 @@ class SemanticGAN(nn.Module):
 
     def export(self, path: Path, info: dict[str, Any] | None = None) -> None:
         """Write the fp16 weights file (see the module docstring)."""
-        state = {k: v.detach().to("cpu", torch.float16) for k, v in self.state_dict().items()}
-        state["symbol_counts"] = self.symbol_counts.detach().cpu().float()
-        torch.save({"config": asdict(self.config), "state_dict": state, "info": info or {}}, path)
+        export_weights(path, self.config, self.state_dict(), info, float32=("symbol_counts",))
 
     @classmethod
     def load(cls, path: Path, device: str | torch.device = "cpu") -> SemanticGAN:
         """A model in eval mode, float32, from a weights file written by :meth:`export`."""
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = cls(SemanticGANConfig(**saved["config"]))
-        model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
-        return model.to(device).eval()
+        return load_model(path, lambda config: cls(SemanticGANConfig(**config)), device)
 
 
 def shipped_weights(rate: str) -> Path:
