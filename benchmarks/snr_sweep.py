@@ -2,7 +2,7 @@
 
     python benchmarks/snr_sweep.py [--num-images 4] [--height 256] [--width 512]
         [--experiments auto_awgn auto_rayleigh fixed_awgn fixed_rayleigh tdlc]
-        [--codecs semantic_gan bpg jpeg2000 ...] [--ratios 1/96 1/48 1/24]
+        [--codecs semantic_gan bpg jpeg2000 ...] [--ratios 1/96 1/48 1/24] [--side-ratios 1/48]
         [--snr-start -5 --snr-stop 20 --snr-step 2.5] [--workers 2] [--out runs/snr_sweep]
 
 Each experiment is one ``python -m simulator.run`` configuration (written to ``OUT/<name>.yaml``) run
@@ -13,6 +13,8 @@ with ``--resume``, so an interrupted sweep continues where it stopped. Experimen
 - ``fixed_awgn`` / ``fixed_rayleigh``: the same with one fixed MCS (16-QAM r=1/2; the layered base
   on QPSK r=1/3): the classical cliff.
 - ``tdlc``: the headline codecs over OFDM on 3GPP TDL-C (300 ns, 30 km/h, LS channel estimation).
+
+``--side-ratios`` restricts the fixed-MCS and TDL-C experiments to fewer bandwidth ratios (default: all).
 
 The capacity envelope at each (SNR, rho) is the best a digital scheme could do: the envelope codec
 (BPG by default) error-free at ``rho * 3 * C`` bits per pixel, C = log2(1 + SNR) on AWGN and the
@@ -87,8 +89,9 @@ def experiments(args: argparse.Namespace) -> dict[str, dict]:
     out = {}
     for name in args.experiments:
         names, channel, mcs = table[name]
+        ratios = args.ratios if name.startswith("auto") else (args.side_ratios or args.ratios)
         link = {
-            "bandwidth_ratio": args.ratios,
+            "bandwidth_ratio": ratios,
             "snr_db": {"start": args.snr_start, "stop": args.snr_stop, "step": args.snr_step},
         }
         if mcs == "fixed":
@@ -298,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "tdlc"])  # fmt: skip
     parser.add_argument("--codecs", nargs="+", default=[LAYERED, *CLASSICAL, *LEARNED])
     parser.add_argument("--ratios", nargs="+", default=["1/96", "1/48", "1/24"])
+    parser.add_argument("--side-ratios", nargs="+", help="ratios of the fixed and tdlc experiments")
     parser.add_argument("--snr-start", type=float, default=-5.0)
     parser.add_argument("--snr-stop", type=float, default=20.0)
     parser.add_argument("--snr-step", type=float, default=2.5)
