@@ -16,17 +16,11 @@ from simulator.pipeline import LinkSimulator
 from simulator.sweep import sweep_points
 from source_codecs import make_codec
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 H, W = 64, 128
 _SOURCE = make_source("synthetic", root=None, num_images=2, height=H, width=W, seed=0, split="test")
 IMAGES = [_SOURCE[i].image for i in range(len(_SOURCE))]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

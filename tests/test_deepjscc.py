@@ -10,12 +10,13 @@ import pytest
 import torch
 
 from simulator.data import make_source
-from simulator.data.export import export_source
 from source_codecs import make_codec
 from source_codecs.deepjscc.model import DeepJSCC, shipped_weights
 from source_codecs.deepjscc.symbols import latent_to_symbols, received_features
 from source_codecs.deepjscc.train import main as train_main
 from source_codecs.deepjscc.training_channel import TrainingChannel
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 H, W = 64, 128
 CAPACITY = H * W // 8  # 8 complex symbols per 8x8 block: rho = 1/24
@@ -25,15 +26,6 @@ IMAGES = np.stack(
 # Measured with the shipped weights on IMAGES: 20.1 dB noiseless at rho 1/24; over AWGN at
 # -5 / 0 / 10 / 20 dB, rho 1/96: 17.1 / 18.5 / 19.8 / 20.0, rho 1/24: 18.9 / 19.6 / 20.0 / 20.1.
 NOISELESS_PSNR_FLOOR = 19.0
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: two threads on two cores that other test workers share thrash."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -168,20 +160,9 @@ def test_shipped_weights_are_small_fp16() -> None:
 # --- training ------------------------------------------------------------------------------------
 
 
-def test_two_step_training_run_resumes(tmp_path) -> None:
-    data = tmp_path / "data"
-    export_source(
-        make_source("synthetic", root=None, num_images=2, height=32, width=64, seed=1), data
-    )
-    out = tmp_path / "run"
-    args = ["--data", str(data), "--out", str(out), "--batch-size", "2", "--crop", "32"]
-    args += ["--width", "8", "--log-every", "1", "--checkpoint-every", "1"]
-    assert train_main([*args, "--steps", "2"]) == 0
-    first = torch.load(out / "checkpoint.pt", weights_only=False)
-    assert first["step"] == 2 and json.loads((out / "options.json").read_text())["width"] == 8
-    assert train_main([*args, "--steps", "3", "--resume"]) == 0
-    second = torch.load(out / "checkpoint.pt", weights_only=False)
-    assert second["step"] == 3
-    assert any(not torch.equal(first["model"][k], v) for k, v in second["model"].items())
-    assert "step 3 " in (out / "train.log").read_text()
+def test_two_step_training_run_resumes(resumed_run) -> None:
+    args = ["--crop", "32", "--width", "8"]
+    _, _, out = resumed_run(train_main, args, height=32, width=64)
+    assert json.loads((out / "options.json").read_text())["width"] == 8
+    assert "lr=" in (out / "train.log").read_text()
     assert DeepJSCC.load(out / "weights.pt").config.width == 8

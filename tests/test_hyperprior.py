@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from simulator.data import make_source
-from simulator.data.export import export_source
 from source_codecs import BudgetTooSmall, DecodeError, make_codec
 from source_codecs.hyperprior.bitstream import Streams, pack, unpack
 from source_codecs.hyperprior.entropy_bottleneck import EntropyBottleneck
@@ -21,20 +20,13 @@ from source_codecs.hyperprior.gdn import GDN
 from source_codecs.hyperprior.model import HyperpriorConfig, ScaleHyperprior, shipped_weights
 from source_codecs.hyperprior.train import main as train_main
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 H, W = 64, 128
 IMAGE = make_source("synthetic", root=None, num_images=1, height=H, width=W, seed=0, split="test")[
     0
 ].image
 RATES = ("q1", "q2", "q3")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: two threads on two cores that other test workers share thrash."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -202,23 +194,15 @@ def test_corrupted_streams_raise_decode_error_or_decode(streams) -> None:
 # --- training ------------------------------------------------------------------------------------
 
 
-def test_two_step_training_run_resumes(tmp_path) -> None:
-    data = tmp_path / "data"
-    export_source(
-        make_source("synthetic", root=None, num_images=2, height=64, width=64, seed=1), data
-    )
-    out = tmp_path / "run"
-    args = ["--data", str(data), "--out", str(out), "--rate", "q1", "--batch-size", "2"]
-    args += ["--crop", "64", "--n", "8", "--m", "12", "--log-every", "1", "--checkpoint-every", "1"]
-    assert train_main([*args, "--steps", "2"]) == 0
-    first = torch.load(out / "checkpoint.pt", weights_only=False)
-    assert first["step"] == 2 and json.loads((out / "options.json").read_text())["n"] == 8
-    assert train_main([*args, "--steps", "3", "--resume"]) == 0
-    second = torch.load(out / "checkpoint.pt", weights_only=False)
-    assert second["step"] == 3
-    assert any(not torch.equal(first["model"][k], v) for k, v in second["model"].items())
+def test_two_step_training_run_resumes(resumed_run) -> None:
+    args = ["--rate", "q1", "--crop", "64", "--n", "8", "--m", "12"]
+    _, _, out = resumed_run(train_main, args, height=64, width=64)
+    assert json.loads((out / "options.json").read_text())["n"] == 8
     log = (out / "train.log").read_text()
-    assert "step 3 " in log and "bpp=" in log and "aux=" in log and "quantiles fitted" in log
+    assert "bpp=" in log and "aux=" in log and "quantiles fitted" in log
+    info = torch.load(out / "weights.pt", weights_only=True)["info"]
+    assert list(info) == ["steps", "lmbda", "last_log", "options"]
+    assert info["steps"] == 3 and info["last_log"].startswith("step 3 ")
     model = ScaleHyperprior.load(out / "weights.pt")
     assert model.config == HyperpriorConfig(n=8, m=12)
     x = torch.rand(1, 3, 64, 64)

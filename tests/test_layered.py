@@ -17,18 +17,12 @@ from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
 from source_codecs.semantic_gan.enhancement import residual_image
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 H, W = 64, 128
 _SOURCE = make_source("synthetic", root=None, num_images=2, height=H, width=W, seed=0, split="test")
 SCENES = [_SOURCE[i] for i in range(len(_SOURCE))]
 FEC = FECConfig(code="ldpc5g", n=1024, iterations=20)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -20,20 +20,17 @@ from __future__ import annotations
 
 __all__ = ["RHOS", "TrainOptions", "main", "train"]
 
-import argparse
-import json
 import math
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import sionna.phy
 import torch
-from torch.utils.data import DataLoader
 
+from source_codecs import training
 from source_codecs.deepjscc.model import DeepJSCC, DeepJSCCConfig
 from source_codecs.deepjscc.training_channel import TrainingChannel
 from source_codecs.semantic_gan.dataset import PairFolder
@@ -123,90 +120,33 @@ class _Trainer:
         self.channel.awgn.torch_rng.set_state(state["rng"]["sionna"])
 
 
-def _batches(loader: DataLoader) -> Iterator[torch.Tensor]:
-    """Endless iteration over the images of ``loader``, rescaled to [0, 1]."""
-    while True:
-        for image, _ in loader:
-            yield (image + 1) / 2
-
-
-def _save_atomic(obj: Any, path: Path) -> None:
-    """torch.save to a temporary name, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+def _seed_sionna(seed: int) -> None:
+    """Seed Sionna's generators and torch's global one."""
+    sionna.phy.config.seed = seed
 
 
 def train(opts: TrainOptions, *, resume: bool = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if opts.threads > 0:
-        torch.set_num_threads(opts.threads)
-    sionna.phy.config.seed = opts.seed  # seeds Sionna's generators and torch's global one
+    out = training.start_run(opts, seed=_seed_sionna)
     trainer = _Trainer(opts)
-    checkpoint = out / "checkpoint.pt"
-    if resume and checkpoint.is_file():
-        trainer.restore(torch.load(checkpoint, map_location="cpu", weights_only=False))
-    (out / "options.json").write_text(json.dumps(asdict(opts), indent=2))
-    data = PairFolder(opts.data, (opts.crop, opts.crop))
-    loader = DataLoader(
-        data,
-        batch_size=opts.batch_size,
-        shuffle=True,
-        num_workers=opts.workers,
-        drop_last=len(data) >= opts.batch_size,
-        persistent_workers=opts.workers > 0,
+    training.resume_or_start(trainer, out, resume)
+    loader = training.make_loader(
+        PairFolder(opts.data, (opts.crop, opts.crop)), opts.batch_size, opts.workers
     )
-    started = time.monotonic()
-    with open(out / "train.log", "a") as log:
-        log.write(f"# start at step {trainer.step}: {json.dumps(asdict(opts))}\n")
-        for image in _batches(loader):
-            if trainer.step >= opts.steps:
-                break
-            if opts.max_minutes > 0 and time.monotonic() - started > 60 * opts.max_minutes:
-                log.write(f"# stopped by --max-minutes at step {trainer.step}\n")
-                break
-            tick = time.monotonic()
-            logs = trainer.train_step(image)
-            if trainer.step % opts.log_every == 0 or trainer.step == 1:
-                text = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
-                lr = trainer.learning_rate()
-                log.write(
-                    f"step {trainer.step} {text} lr={lr:.2e} s/step={time.monotonic() - tick:.2f}\n"
-                )
-                log.flush()
-            if trainer.step % opts.checkpoint_every == 0:
-                _save_atomic(trainer.state(), checkpoint)
-        _save_atomic(trainer.state(), checkpoint)
-        weights = out / "weights.pt"
-        trainer.model.export(weights, {"steps": trainer.step, "options": asdict(opts)})
-        log.write(f"# wrote {weights} at step {trainer.step}\n")
-    return weights
 
+    def learning_rate() -> str:
+        return f"lr={trainer.learning_rate():.2e}"
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m source_codecs.deepjscc.train", description=__doc__
+    return training.run_training(
+        trainer, training.unit_images(loader), opts, out, log_suffix=learning_rate
     )
-    for f in fields(TrainOptions):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name in ("data", "out"):
-            parser.add_argument(flag, required=True)
-        else:
-            parser.add_argument(flag, type=type(f.default), default=f.default)
-    parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    args = vars(_parser().parse_args(argv))
-    resume = args.pop("resume")
-    opts = TrainOptions(**args)
-    print(json.dumps(asdict(opts), indent=2))
-    print(f"wrote {train(opts, resume=resume)}")
-    return 0
+    return training.cli_main(
+        argv, TrainOptions, train, "python -m source_codecs.deepjscc.train", __doc__
+    )
 
 
 if __name__ == "__main__":

@@ -16,21 +16,16 @@ from __future__ import annotations
 
 __all__ = ["TrainOptions", "main", "rate_distortion_loss", "train"]
 
-import argparse
-import json
 import math
-import random
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
+from source_codecs import training
 from source_codecs.hyperprior.model import RATE_POINTS, HyperpriorConfig, ScaleHyperprior
 from source_codecs.semantic_gan.dataset import PairFolder
 
@@ -126,11 +121,7 @@ class _Trainer:
             "opt": self.opt.state_dict(),
             "opt_aux": self.opt_aux.state_dict(),
             "options": asdict(self.opts),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "numpy": np.random.get_state(),
-                "python": random.getstate(),
-            },
+            "rng": training.rng_state(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -139,9 +130,7 @@ class _Trainer:
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
         self.opt_aux.load_state_dict(state["opt_aux"])
-        torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
+        training.set_rng_state(state["rng"])
 
     def initialise(self, path: str) -> None:
         """Start from the model of another run (its ``checkpoint.pt`` or a weights file)."""
@@ -150,107 +139,32 @@ class _Trainer:
         self.model.load_state_dict({k: v.float() for k, v in state.items()})
 
 
-def _batches(loader: DataLoader) -> Iterator[torch.Tensor]:
-    """Endless iteration over the images of ``loader``, mapped to [0, 1]."""
-    while True:
-        for image, _labels in loader:
-            yield (image + 1) / 2
-
-
-def _save_atomic(obj: Any, path: Path) -> None:
-    """torch.save to a temporary name, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
-
-
-def _last_step_line(path: Path) -> str:
-    """The last ``step ...`` line of a training log ("" if none)."""
-    lines = [line for line in path.read_text().splitlines() if line.startswith("step ")]
-    return lines[-1] if lines else ""
-
-
 def train(opts: TrainOptions, *, resume: bool = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if opts.threads > 0:
-        torch.set_num_threads(opts.threads)
-    random.seed(opts.seed)
-    np.random.seed(opts.seed)
-    torch.manual_seed(opts.seed)
+    out = training.start_run(opts)
     trainer = _Trainer(opts)
-    checkpoint = out / "checkpoint.pt"
-    if resume and checkpoint.is_file():
-        trainer.restore(torch.load(checkpoint, map_location="cpu", weights_only=False))
-    elif opts.init:
+    if not training.resume_or_start(trainer, out, resume) and opts.init:
         trainer.initialise(opts.init)
-    (out / "options.json").write_text(json.dumps(asdict(opts), indent=2))
-    data = PairFolder(opts.data, (opts.crop, opts.crop))
-    loader = DataLoader(
-        data,
-        batch_size=opts.batch_size,
-        shuffle=True,
-        num_workers=opts.workers,
-        drop_last=len(data) >= opts.batch_size,
-        persistent_workers=opts.workers > 0,
+    loader = training.make_loader(
+        PairFolder(opts.data, (opts.crop, opts.crop)), opts.batch_size, opts.workers
     )
-    started = time.monotonic()
-    with open(out / "train.log", "a") as log:
-        log.write(f"# start at step {trainer.step}: {json.dumps(asdict(opts))}\n")
-        for x in _batches(loader):
-            if trainer.step >= opts.steps:
-                break
-            if opts.max_minutes > 0 and time.monotonic() - started > 60 * opts.max_minutes:
-                log.write(f"# stopped by --max-minutes at step {trainer.step}\n")
-                break
-            tick = time.monotonic()
-            logs = trainer.train_step(x)
-            if trainer.step % opts.log_every == 0 or trainer.step == 1:
-                text = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
-                log.write(f"step {trainer.step} {text} s/step={time.monotonic() - tick:.2f}\n")
-                log.flush()
-            if trainer.step % opts.checkpoint_every == 0:
-                _save_atomic(trainer.state(), checkpoint)
-        _save_atomic(trainer.state(), checkpoint)
+
+    def fit_quantiles(log: TextIO) -> dict[str, Any]:
         trainer.model.entropy_bottleneck.update_quantiles()
         log.write(f"# quantiles fitted: aux={trainer.model.aux_loss().item():.4f}\n")
-        weights = out / "weights.pt"
-        info = {
-            "steps": trainer.step,
-            "lmbda": opts.lmbda_value,
-            "last_log": _last_step_line(out / "train.log"),
-            "options": asdict(opts),
-        }
-        trainer.model.export(weights, info)
-        log.write(f"# wrote {weights} at step {trainer.step}\n")
-    return weights
+        return {"lmbda": opts.lmbda_value, "last_log": training.last_step_line(out / training.LOG)}
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m source_codecs.hyperprior.train", description=__doc__
+    return training.run_training(
+        trainer, training.unit_images(loader), opts, out, before_export=fit_quantiles
     )
-    for f in fields(TrainOptions):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name in ("data", "out"):
-            parser.add_argument(flag, required=True)
-        elif f.name == "rate":
-            parser.add_argument(flag, default=f.default, choices=sorted(RATE_POINTS))
-        else:
-            parser.add_argument(flag, type=type(f.default), default=f.default)
-    parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    args = vars(_parser().parse_args(argv))
-    resume = args.pop("resume")
-    opts = TrainOptions(**args)
-    print(json.dumps(asdict(opts), indent=2))
-    print(f"wrote {train(opts, resume=resume)}")
-    return 0
+    prog = "python -m source_codecs.hyperprior.train"
+    return training.cli_main(
+        argv, TrainOptions, train, prog, __doc__, {"rate": sorted(RATE_POINTS)}
+    )
 
 
 if __name__ == "__main__":

@@ -15,20 +15,16 @@ from __future__ import annotations
 
 __all__ = ["TrainOptions", "main", "train"]
 
-import argparse
-import json
-import random
 import sys
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from source_codecs import training
 from source_codecs.semantic_gan.dataset import PairFolder
 from source_codecs.semantic_gan.discriminator import MultiscaleDiscriminator
 from source_codecs.semantic_gan.loss import (
@@ -172,11 +168,7 @@ class _Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "options": asdict(self.opts),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "numpy": np.random.get_state(),
-                "python": random.getstate(),
-            },
+            "rng": training.rng_state(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -191,9 +183,7 @@ class _Trainer:
         else:  # a checkpoint from before the rate term: its optimiser lacks the logits
             self.opt_g.load_state_dict(_with_new_param(state["opt_g"], self.opt_g))
         self.opt_d.load_state_dict(state["opt_d"])
-        torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
+        training.set_rng_state(state["rng"])
 
 
 def _with_new_param(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -203,90 +193,28 @@ def _with_new_param(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> 
     return saved
 
 
-def _batches(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless iteration over ``loader``."""
-    while True:
-        yield from loader
-
-
-def _save_atomic(obj: Any, path: Path) -> None:
-    """torch.save to a temporary name, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+def _pairs(loader: DataLoader, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless iteration over the (image, labels) batches of ``loader``, moved to ``device``."""
+    for image, labels in training.endless(loader):
+        yield image.to(device), labels.to(device)
 
 
 def train(opts: TrainOptions, *, resume: bool = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if opts.threads > 0:
-        torch.set_num_threads(opts.threads)
-    random.seed(opts.seed)
-    np.random.seed(opts.seed)
-    torch.manual_seed(opts.seed)
+    out = training.start_run(opts)
     trainer = _Trainer(opts)
-    checkpoint = out / "checkpoint.pt"
-    if resume and checkpoint.is_file():
-        trainer.restore(torch.load(checkpoint, map_location=trainer.device, weights_only=False))
-    (out / "options.json").write_text(json.dumps(asdict(opts), indent=2))
+    training.resume_or_start(trainer, out, resume, trainer.device)
     data = PairFolder(opts.data, (opts.crop_height, opts.crop_width), opts.map_factor)
-    loader = DataLoader(
-        data,
-        batch_size=opts.batch_size,
-        shuffle=True,
-        num_workers=opts.workers,
-        drop_last=len(data) >= opts.batch_size,
-        persistent_workers=opts.workers > 0,
-    )
-    started = time.monotonic()
-    with open(out / "train.log", "a") as log:
-        log.write(f"# start at step {trainer.step}: {json.dumps(asdict(opts))}\n")
-        for image, labels in _batches(loader):
-            if trainer.step >= opts.steps:
-                break
-            if opts.max_minutes > 0 and time.monotonic() - started > 60 * opts.max_minutes:
-                log.write(f"# stopped by --max-minutes at step {trainer.step}\n")
-                break
-            tick = time.monotonic()
-            logs = trainer.train_step(image.to(trainer.device), labels.to(trainer.device))
-            if trainer.step % opts.log_every == 0 or trainer.step == 1:
-                text = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
-                log.write(f"step {trainer.step} {text} s/step={time.monotonic() - tick:.2f}\n")
-                log.flush()
-            if trainer.step % opts.checkpoint_every == 0:
-                _save_atomic(trainer.state(), checkpoint)
-        _save_atomic(trainer.state(), checkpoint)
-        weights = out / "weights.pt"
-        trainer.model.export(weights, {"steps": trainer.step, "options": asdict(opts)})
-        log.write(f"# wrote {weights} at step {trainer.step}\n")
-    return weights
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m source_codecs.semantic_gan.train", description=__doc__
-    )
-    for f in fields(TrainOptions):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name in ("data", "out"):
-            parser.add_argument(flag, required=True)
-        elif f.name == "rate":
-            parser.add_argument(flag, default=f.default, choices=sorted(RATE_POINTS))
-        else:
-            parser.add_argument(flag, type=type(f.default), default=f.default)
-    parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
-    return parser
+    loader = training.make_loader(data, opts.batch_size, opts.workers)
+    return training.run_training(trainer, _pairs(loader, trainer.device), opts, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    args = vars(_parser().parse_args(argv))
-    resume = args.pop("resume")
-    opts = TrainOptions(**args)
-    print(json.dumps(asdict(opts), indent=2))
-    print(f"wrote {train(opts, resume=resume)}")
-    return 0
+    prog = "python -m source_codecs.semantic_gan.train"
+    return training.cli_main(
+        argv, TrainOptions, train, prog, __doc__, {"rate": sorted(RATE_POINTS)}
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,318 @@
+"""The run loop the learned codecs' trainers share: resumable, time-boxed, logged, exported.
+
+A codec's ``train.py`` keeps what is its own (models, optimisers, the loss, ``train_step``,
+``state``/``restore``) in a trainer object and hands the rest to this module. A run lives in one
+folder ``OUT``:
+
+- ``OUT/options.json``: every option of the run (a dataclass, :class:`RunOptions`);
+- ``OUT/train.log``: a ``# start`` line per (re)start, a ``step N key=value ... s/step=...`` line
+  every ``log_every`` steps and on step 1, ``#`` lines for stops and the export;
+- ``OUT/checkpoint.pt``: the trainer's ``state()`` every ``checkpoint_every`` steps and at the end,
+  written atomically; ``--resume`` continues from it;
+- ``OUT/weights.pt``: the fp16 weights file the codec loads, written by ``model.export``.
+
+>>> out = start_run(opts)
+>>> trainer = MyTrainer(opts)
+>>> resume_or_start(trainer, out, resume, "cpu")
+>>> loader = make_loader(dataset, opts.batch_size, opts.workers)
+>>> run_training(trainer, unit_images(loader), opts, out)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CHECKPOINT",
+    "LOG",
+    "WEIGHTS",
+    "ExportableModel",
+    "RunOptions",
+    "Trainer",
+    "cli_main",
+    "endless",
+    "last_step_line",
+    "make_loader",
+    "options_parser",
+    "resume_or_start",
+    "rng_state",
+    "run_training",
+    "save_atomic",
+    "seed_all",
+    "set_rng_state",
+    "start_run",
+    "unit_images",
+]
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TextIO
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+CHECKPOINT = "checkpoint.pt"
+"""File name of the resumable checkpoint in the run folder."""
+
+LOG = "train.log"
+"""File name of the training log in the run folder."""
+
+WEIGHTS = "weights.pt"
+"""File name of the exported fp16 weights in the run folder."""
+
+
+class RunOptions(Protocol):
+    """The options every run has (a dataclass; its other fields are the codec's own)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    out: str
+    steps: int
+    checkpoint_every: int
+    log_every: int
+    max_minutes: float
+    threads: int
+    seed: int
+
+
+class ExportableModel(Protocol):
+    """A model that writes its fp16 weights file."""
+
+    def export(self, path: Path, info: dict[str, Any] | None = None) -> None: ...
+
+
+class Trainer(Protocol):
+    """What the run loop needs of a codec's trainer.
+
+    ``train_step(*batch)`` takes one batch's tensors (as the batch iterator yields them), makes one
+    update, advances ``step`` and returns the named scalar losses to log.
+    """
+
+    step: int
+    model: ExportableModel
+    train_step: Callable[..., dict[str, float]]
+
+    def state(self) -> dict[str, Any]: ...
+
+    def restore(self, state: dict[str, Any]) -> None: ...
+
+
+def save_atomic(obj: Any, path: Path) -> None:
+    """torch.save to a temporary name, then rename: a crash never leaves half a checkpoint."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def seed_all(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators with ``seed``."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict[str, Any]:
+    """The states of Python's, NumPy's and torch's global generators (for a checkpoint)."""
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore the generators from a :func:`rng_state` dict."""
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+def start_run(opts: RunOptions, seed: Callable[[int], None] = seed_all) -> Path:
+    """Create the run folder, set torch's thread count (if ``threads`` > 0) and seed the run.
+
+    :param opts: The run's options.
+    :param seed: Seeds the generators the trainer draws from, given ``opts.seed``.
+    :return: The run folder ``opts.out``.
+    """
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if opts.threads > 0:
+        torch.set_num_threads(opts.threads)
+    seed(opts.seed)
+    return out
+
+
+def resume_or_start(
+    trainer: Trainer, out: Path, resume: bool, map_location: str | torch.device = "cpu"
+) -> bool:
+    """Restore ``trainer`` from ``out/checkpoint.pt`` if ``resume`` and the file exists.
+
+    :param trainer: A freshly built trainer.
+    :param out: The run folder.
+    :param resume: Whether the run was asked to continue.
+    :param map_location: Where the checkpoint's tensors go.
+    :return: Whether the trainer was restored (False: it starts at step 0).
+    """
+    checkpoint = out / CHECKPOINT
+    if not (resume and checkpoint.is_file()):
+        return False
+    trainer.restore(torch.load(checkpoint, map_location=map_location, weights_only=False))
+    return True
+
+
+def make_loader(dataset: Dataset, batch_size: int, workers: int) -> DataLoader:
+    """A shuffling loader over ``dataset``; drops the last partial batch unless it is the only one.
+
+    :param dataset: The training pairs (a sized dataset).
+    :param batch_size: Items per batch.
+    :param workers: Loader processes (0: load in this process); kept alive between epochs.
+    """
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=len(dataset) >= batch_size,  # type: ignore[arg-type]
+        persistent_workers=workers > 0,
+    )
+
+
+def endless(loader: Iterable[Any]) -> Iterator[Any]:
+    """The batches of ``loader``, epoch after epoch, without end."""
+    while True:
+        yield from loader
+
+
+def unit_images(loader: Iterable[Sequence[torch.Tensor]]) -> Iterator[tuple[torch.Tensor]]:
+    """Endless iteration over the images of (image, labels) batches, mapped to [0, 1].
+
+    :param loader: Batches whose first tensor is [B, 3, h, w] float32 in [-1, 1] (as
+        :class:`~source_codecs.semantic_gan.dataset.PairFolder` gives them); the rest is ignored.
+    :return: One-tuples of [B, 3, h, w] float32 in [0, 1], for ``train_step(image)``.
+    """
+    for image, *_ in endless(loader):
+        yield ((image + 1) / 2,)
+
+
+def last_step_line(path: Path) -> str:
+    """The last ``step ...`` line of a training log ("" if none)."""
+    lines = [line for line in path.read_text().splitlines() if line.startswith("step ")]
+    return lines[-1] if lines else ""
+
+
+def _step_line(step: int, logs: Mapping[str, float], suffix: str, seconds: float) -> str:
+    """``step N k=v.vvvv ... [suffix] s/step=S.SS`` with a newline."""
+    items = [f"step {step}", *(f"{k}={v:.4f}" for k, v in logs.items())]
+    if suffix:
+        items.append(suffix)
+    return " ".join([*items, f"s/step={seconds:.2f}"]) + "\n"
+
+
+def run_training(
+    trainer: Trainer,
+    batches: Iterable[Sequence[torch.Tensor]],
+    opts: RunOptions,
+    out: Path,
+    *,
+    log_suffix: Callable[[], str] | None = None,
+    before_export: Callable[[TextIO], dict[str, Any]] | None = None,
+) -> Path:
+    """Train until ``opts.steps`` (or ``opts.max_minutes``), checkpoint, export the weights.
+
+    Writes ``out/options.json``, appends to ``out/train.log``, keeps ``out/checkpoint.pt`` current
+    and writes ``out/weights.pt`` with info ``{"steps", ..., "options"}``.
+
+    :param trainer: The codec's trainer, fresh or restored.
+    :param batches: Endless (or long enough) iteration of tuples of tensors for ``train_step``.
+    :param opts: The run's options (a dataclass; all of it goes to ``options.json`` and the info).
+    :param out: The run folder.
+    :param log_suffix: Extra text for each step line, before ``s/step`` (e.g. the learning rate).
+    :param before_export: Runs after the last checkpoint with the open log; returns extra info
+        entries for the weights file (placed between ``steps`` and ``options``).
+    :return: The path of the weights file.
+    """
+    options = asdict(opts)
+    (out / "options.json").write_text(json.dumps(options, indent=2))
+    checkpoint = out / CHECKPOINT
+    started = time.monotonic()
+    with open(out / LOG, "a") as log:
+        log.write(f"# start at step {trainer.step}: {json.dumps(options)}\n")
+        for batch in batches:
+            if trainer.step >= opts.steps:
+                break
+            if opts.max_minutes > 0 and time.monotonic() - started > 60 * opts.max_minutes:
+                log.write(f"# stopped by --max-minutes at step {trainer.step}\n")
+                break
+            tick = time.monotonic()
+            logs = trainer.train_step(*batch)
+            if trainer.step % opts.log_every == 0 or trainer.step == 1:
+                suffix = log_suffix() if log_suffix else ""
+                log.write(_step_line(trainer.step, logs, suffix, time.monotonic() - tick))
+                log.flush()
+            if trainer.step % opts.checkpoint_every == 0:
+                save_atomic(trainer.state(), checkpoint)
+        save_atomic(trainer.state(), checkpoint)
+        extra = before_export(log) if before_export else {}
+        weights = out / WEIGHTS
+        trainer.model.export(weights, {"steps": trainer.step, **extra, "options": options})
+        log.write(f"# wrote {weights} at step {trainer.step}\n")
+    return weights
+
+
+def options_parser(
+    options_cls: type[RunOptions],
+    prog: str,
+    description: str | None,
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> argparse.ArgumentParser:
+    """A command line with a ``--flag-name`` per field of the options dataclass, and ``--resume``.
+
+    ``data`` and ``out`` are required; every other field takes its default and its type from the
+    dataclass default.
+
+    :param options_cls: The options dataclass.
+    :param prog: The program name shown in the help.
+    :param description: The help text (the training module's docstring).
+    :param choices: Allowed values of some fields, by field name.
+    """
+    choices = choices or {}
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    for f in fields(options_cls):  # type: ignore[arg-type]
+        flag = "--" + f.name.replace("_", "-")
+        if f.name in ("data", "out"):
+            parser.add_argument(flag, required=True)
+        elif f.name in choices:
+            parser.add_argument(flag, default=f.default, choices=choices[f.name])
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default)
+    parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    return parser
+
+
+def cli_main(
+    argv: Sequence[str] | None,
+    options_cls: type[RunOptions],
+    train_fn: Callable[..., Path],
+    prog: str,
+    description: str | None,
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> int:
+    """Parse ``argv`` (see :func:`options_parser`), print the options, train, print the weights path.
+
+    :param argv: The arguments (None: ``sys.argv[1:]``).
+    :param options_cls: The options dataclass.
+    :param train_fn: ``train_fn(opts, resume=bool) -> Path`` of the weights file.
+    :param prog: The program name shown in the help.
+    :param description: The help text.
+    :param choices: Allowed values of some fields, by field name.
+    :return: The exit status, 0.
+    """
+    args = vars(options_parser(options_cls, prog, description, choices).parse_args(argv))
+    resume = args.pop("resume")
+    opts = options_cls(**args)
+    print(json.dumps(asdict(opts), indent=2))
+    print(f"wrote {train_fn(opts, resume=resume)}")
+    return 0
