@@ -25,7 +25,9 @@ class PhaseOffsetAWGN(torch.nn.Module):
         super().__init__()
         self.phase = math.radians(phase_deg)
 
-    def forward(self, x: torch.Tensor, no: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, no: float | torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h = torch.full_like(x, complex(math.cos(self.phase), math.sin(self.phase)))
         std = torch.sqrt(torch.as_tensor(no, dtype=torch.float32) / 2)
         noise = torch.complex(torch.randn_like(x.real), torch.randn_like(x.real)) * std

@@ -135,7 +135,11 @@ def test_custom_channel_from_module_path():
 @pytest.mark.parametrize(
     ("model", "params", "needles"),
     [
-        ("rayleight", {}, ["'rayleight'", "awgn, ofdm, rayleigh, rician", "package.module:ClassName"]),
+        (
+            "rayleight",
+            {},
+            ["'rayleight'", "awgn, ofdm, rayleigh, rician", "package.module:ClassName"],
+        ),
         ("rayleigh", {"blocklength": 4}, ["'blocklength'", "allowed: block_length"]),
         ("awgn", {"snr": 1}, ["'snr'", "allowed: none"]),
         ("rayleigh", {"block_length": 0}, ["block_length must be an integer >= 1"]),
