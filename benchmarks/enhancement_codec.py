@@ -9,13 +9,19 @@ synthetic test scenes (256x512, seed 0). Writes ``benchmarks/results/enhancement
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
-from error_free import evaluate, load_scenes, make_scorer, markdown_table, write_report
+from error_free import (
+    bench_parser,
+    evaluate,
+    load_scenes,
+    make_scorer,
+    markdown_table,
+    write_report,
+)
 
 from source_codecs import make_codec
 from source_codecs.semantic_gan.enhancement import RESIDUAL_CODECS
@@ -24,14 +30,12 @@ REPORT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "enhan
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--num-images", type=int, default=16)
+    parser = bench_parser(__doc__, REPORT, num_images=16)
     parser.add_argument("--totals", nargs="+", type=float, default=[0.1, 0.2, 0.4])
-    parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     samples, fallback = load_scenes(args.num_images)
-    scorer = make_scorer(samples, metrics=("psnr", "ms_ssim", "lpips", "miou"))
+    scorer = make_scorer(samples, args.device, ("psnr", "ms_ssim", "lpips", "miou"))
     pixels = samples[0].image.shape[0] * samples[0].image.shape[1]
     rows = []
     for total in args.totals:

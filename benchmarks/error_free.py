@@ -9,6 +9,7 @@ is scored as the data source's mean-colour fallback (as on the link) and counted
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,9 +25,28 @@ from simulator.metrics.segmentation import load_segmenter
 from simulator.scoring import Scorer
 from source_codecs import BudgetTooSmall, CodecBase
 
-__all__ = ["METRICS", "evaluate", "load_scenes", "make_scorer", "markdown_table", "write_report"]
+__all__ = [
+    "METRICS",
+    "bench_parser",
+    "evaluate",
+    "load_scenes",
+    "make_scorer",
+    "markdown_table",
+    "save_axes",
+    "write_report",
+]
 
 METRICS = ("psnr", "ms_ssim", "lpips", "miou", "fid", "kid")
+
+
+def bench_parser(doc: str, report: Path, num_images: int = 200) -> argparse.ArgumentParser:
+    """An argument parser with the options every rate benchmark has: ``--num-images``, ``--device``,
+    ``--report``; its description is the first paragraph of ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--num-images", type=int, default=num_images)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--report", type=Path, default=report)
+    return parser
 
 
 def load_scenes(
@@ -121,3 +141,14 @@ def write_report(
     )
     path.write_text("\n".join([f"# {title}", "", header, "", *body]) + "\n")
     print(f"wrote {path}")
+
+
+def save_axes(fig: Any, ax: Any, path: Path) -> None:
+    """Finish a one-panel matplotlib figure (grid, legend, tight layout) and write it as a PNG."""
+    import matplotlib.pyplot as plt
+
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

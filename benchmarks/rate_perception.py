@@ -18,7 +18,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from error_free import evaluate, load_scenes, make_scorer, markdown_table, write_report
+from error_free import (
+    bench_parser,
+    evaluate,
+    load_scenes,
+    make_scorer,
+    markdown_table,
+    save_axes,
+    write_report,
+)
 
 from source_codecs import make_codec
 
@@ -111,21 +119,14 @@ def plot(frame: pd.DataFrame, out: Path) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("bpp")
         ax.set_ylabel(metric)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / f"{metric}.png", dpi=90)
-        plt.close(fig)
+        save_axes(fig, ax, out / f"{metric}.png")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--num-images", type=int, default=200)
+    parser = bench_parser(__doc__, REPORT)
     parser.add_argument("--codecs", nargs="+", default=CLASSICAL)
     parser.add_argument("--learned", nargs="*", default=["hyperprior"])
     parser.add_argument("--bpp", nargs="+", type=float, default=[0.02, 0.035, 0.06, 0.12, 0.25])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     samples, fallback = load_scenes(args.num_images)

@@ -12,13 +12,20 @@ against LPIPS and against FID, one line per total rate).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
-from error_free import evaluate, load_scenes, make_scorer, markdown_table, write_report
+from error_free import (
+    bench_parser,
+    evaluate,
+    load_scenes,
+    make_scorer,
+    markdown_table,
+    save_axes,
+    write_report,
+)
 
 from source_codecs import make_codec
 
@@ -43,20 +50,13 @@ def plot(frame: pd.DataFrame, out: Path) -> None:
                 ax.annotate(row["base"], (row[metric], row["psnr"]), fontsize=7)
         ax.set_xlabel(f"{metric} (lower: better perception)")
         ax.set_ylabel("PSNR dB (higher: less distortion)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / f"psnr_vs_{metric}.png", dpi=90)
-        plt.close(fig)
+        save_axes(fig, ax, out / f"psnr_vs_{metric}.png")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--num-images", type=int, default=200)
+    parser = bench_parser(__doc__, REPORT)
     parser.add_argument("--totals", nargs="+", type=float, default=[0.1, 0.2, 0.4])
     parser.add_argument("--enhancement-codec", default="bpg")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     samples, fallback = load_scenes(args.num_images)

@@ -73,6 +73,12 @@ def codec_entry(name: str) -> dict:
     return {"name": name}
 
 
+def scene_data(args: argparse.Namespace) -> dict:
+    """The ``data`` section: synthetic test scenes of the requested number and size."""
+    return {"source": "synthetic", "num_images": args.num_images, "height": args.height,
+            "width": args.width}  # fmt: skip
+
+
 def experiments(args: argparse.Namespace) -> dict[str, dict]:
     """Configuration of each requested experiment."""
     awgn = {"model": "awgn"}
@@ -99,12 +105,7 @@ def experiments(args: argparse.Namespace) -> dict[str, dict]:
         out[name] = {
             "seed": 0,
             "device": args.device,
-            "data": {
-                "source": "synthetic",
-                "num_images": args.num_images,
-                "height": args.height,
-                "width": args.width,
-            },
+            "data": scene_data(args),
             "codecs": [codec_entry(c) for c in names],
             "link": link,
             "channel": channel,
@@ -149,12 +150,7 @@ def envelope(
     config = parse_config(
         {
             "device": args.device,
-            "data": {
-                "source": "synthetic",
-                "num_images": args.num_images,
-                "height": args.height,
-                "width": args.width,
-            },  # fmt: skip
+            "data": scene_data(args),
             "codecs": [{"name": codec_name}],
             "metrics": METRICS,
         }

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from source_codecs.errors import BudgetTooSmall
 
-__all__ = ["fit_to_budget"]
+__all__ = ["fit_to_budget", "rate_points_to_try"]
 
 K = TypeVar("K")
 
@@ -70,3 +70,9 @@ def _gallop(fits: Callable[[int], bool], n: int, start: int) -> tuple[int, int]:
     while hi - step >= 0 and not fits(hi - step):
         hi, step = hi - step, 2 * step
     return max(hi - step, -1), hi
+
+
+def rate_points_to_try(choice: str, points: Sequence[str]) -> list[str]:
+    """The rate points a learned codec tries for a budget, largest first: all of ``points`` (ordered
+    smallest first) for ``choice == "auto"``, else just ``choice``."""
+    return list(reversed(points)) if choice == "auto" else [choice]

@@ -19,6 +19,7 @@ from source_codecs.errors import BudgetTooSmall, DecodeError
 from source_codecs.hyperprior.bitstream import RATES, Streams, pack, unpack
 from source_codecs.hyperprior.model import ScaleHyperprior, shipped_weights
 from source_codecs.params import Param
+from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
 
 _CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError, IndexError, OverflowError)
@@ -51,11 +52,6 @@ class HyperpriorCodec(SourceCodec):
     trusted_decoder = True
     parameters = {"rate": Param("auto", str, choices=("auto", *RATES), doc="rate point")}
 
-    def candidates(self) -> list[str]:
-        """Rate points to try, largest first."""
-        rate = self.params["rate"]
-        return list(reversed(RATES)) if rate == "auto" else [rate]
-
     def encode(
         self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
     ) -> bytes:
@@ -69,7 +65,7 @@ class HyperpriorCodec(SourceCodec):
         check_image(image)
         x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
         smallest = None
-        for rate in self.candidates():
+        for rate in rate_points_to_try(self.params["rate"], RATES):
             z, y = _model(rate).compress(x)
             stream = pack(Streams(rate, z, y))
             if max_bytes is None or len(stream) <= max_bytes:

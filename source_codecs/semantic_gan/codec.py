@@ -21,6 +21,7 @@ from source_codecs.base import check_image
 from source_codecs.errors import BudgetTooSmall, DecodeError
 from source_codecs.layered import LayeredCodec
 from source_codecs.params import Param
+from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
 from source_codecs.semantic_gan.bitstream import RATES, Packets, pack, unpack
 from source_codecs.semantic_gan.enhancement import (
@@ -95,11 +96,6 @@ class SemanticGANCodec(LayeredCodec):
         "map_scale": Param(0.25, float, choices=(1.0, 0.5, 0.25), doc="label map resolution"),
     }
 
-    def candidates(self) -> list[str]:
-        """Rate points to try, largest first."""
-        rate = self.params["rate"]
-        return list(reversed(RATES)) if rate == "auto" else [rate]
-
     def encode(
         self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
     ) -> bytes:
@@ -150,7 +146,7 @@ class SemanticGANCodec(LayeredCodec):
         map_packet = encode_labels(small)
         segmap = _segmap(upscale_map(small, factor, height, width), size)  # the receiver's map
         smallest = None
-        for rate in self.candidates():
+        for rate in rate_points_to_try(self.params["rate"], RATES):
             model = _model(rate)
             symbols = model.analyse(x, segmap)[0].numpy()
             latent = tuple(encode_stripes(symbols, model.pmf().numpy(), rows))
