@@ -90,7 +90,9 @@ class LinkSimulator:
         ]
         if problems:
             raise ConfigError(problems)
-        self.codecs: dict[str, CodecBase] = codecs
+        self.codecs: dict[str, CodecBase] = {
+            row: codec.to(str(self.device)) for row, codec in codecs.items()
+        }  # learned codecs run their networks on the simulator's device
         self.channels: dict[str, torch.nn.Module] = channels
         self.samples = self._load_samples()
         unlabelled = [

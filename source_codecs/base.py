@@ -26,6 +26,10 @@ class CodecBase:
       (delivered without error, e.g. ``original``) or ``"analog"`` (channel symbols straight from the
       image: :class:`source_codecs.AnalogCodec`, joint source-channel coding).
     - ``needs_labels``: True if the encoder needs the semantic map (semantic codecs).
+
+    ``device`` (a torch device name, ``"cpu"`` unless :meth:`to` says otherwise) is where a learned
+    codec runs its networks; inputs and outputs stay NumPy / CPU tensors, and entropy coding stays on
+    the CPU. Codecs without networks ignore it.
     """
 
     name: ClassVar[str] = ""
@@ -35,6 +39,12 @@ class CodecBase:
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = resolve_params(self.name, self.parameters, params)
+        self.device = "cpu"
+
+    def to(self, device: str) -> CodecBase:
+        """Run this codec's networks on ``device`` (e.g. ``"cuda:0"``); returns the codec."""
+        self.device = str(device)
+        return self
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

@@ -50,6 +50,7 @@ def test_simulator_rows_of_an_analog_codec() -> None:
         assert by_point[(channel, 15)] > by_point[(channel, -5)] + 1  # no cliff, but SNR matters
     again = simulator.run_point(sweep_points(config)[0])  # same seed, same noise: same numbers
     assert again.summary == rows[0].summary
+    assert simulator.codecs["deepjscc"].device == str(simulator.device) == "cpu"
 
 
 def test_fading_ofdm_and_a_slot_longer_than_k() -> None:

@@ -21,14 +21,14 @@ from source_codecs.registry import register_codec
 
 
 @cache
-def _model() -> DeepJSCC:
-    """The shipped model, loaded once per process."""
-    return DeepJSCC.load(shipped_weights())
+def _model(device: str = "cpu") -> DeepJSCC:
+    """The shipped model on ``device``, loaded once per process and device."""
+    return DeepJSCC.load(shipped_weights(), device)
 
 
-def _snr(snr_db: float, batch: int) -> torch.Tensor:
+def _snr(snr_db: float, batch: int, device: str) -> torch.Tensor:
     """float32 [batch] filled with ``snr_db``."""
-    return torch.full((batch,), float(snr_db), dtype=torch.float32)
+    return torch.full((batch,), float(snr_db), dtype=torch.float32, device=device)
 
 
 @register_codec("deepjscc")
@@ -51,9 +51,12 @@ class DeepJSCCCodec(AnalogCodec):
         if not isinstance(images, np.ndarray) or images.ndim != 4 or len(images) == 0:
             raise ValueError("expected a uint8 numpy batch of shape [B, H, W, 3]")
         check_image(images[0])
-        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255
-        symbols = _model().encode(x, int(num_symbols), _snr(snr_db, len(images)))
-        return symbols.to(torch.complex64)
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
+        x = x.permute(0, 3, 1, 2).float() / 255
+        symbols = _model(self.device).encode(
+            x, int(num_symbols), _snr(snr_db, len(images), self.device)
+        )
+        return symbols.to(torch.complex64).cpu()
 
     @torch.no_grad()
     def decode_symbols(
@@ -69,8 +72,8 @@ class DeepJSCCCodec(AnalogCodec):
                 f"expected symbols and noise_var of one shape [B, K], got "
                 f"{list(symbols.shape)} and {list(noise_var.shape)}"
             )
-        y = symbols.detach().cpu().to(torch.complex64)
-        nv = noise_var.detach().cpu().float()
-        image = _model().decode(y, nv, _snr(snr_db, len(y)), height, width)
+        y = symbols.detach().to(self.device, torch.complex64)
+        nv = noise_var.detach().to(self.device, torch.float32)
+        image = _model(self.device).decode(y, nv, _snr(snr_db, len(y), self.device), height, width)
         pixels = (image * 255).round().clamp(0, 255).to(torch.uint8)
-        return pixels.permute(0, 2, 3, 1).numpy()
+        return pixels.permute(0, 2, 3, 1).cpu().numpy()

@@ -44,9 +44,9 @@ _LENGTH_FIELD = 3
 
 
 @cache
-def _model(rate: str) -> SemanticGAN:
-    """The shipped model of a rate point, loaded once per process."""
-    return SemanticGAN.load(shipped_weights(rate))
+def _model(rate: str, device: str = "cpu") -> SemanticGAN:
+    """The shipped model of a rate point on ``device``, loaded once per process and device."""
+    return SemanticGAN.load(shipped_weights(rate), device)
 
 
 def _padded_size(height: int, width: int) -> tuple[int, int]:
@@ -138,18 +138,21 @@ class SemanticGANCodec(LayeredCodec):
         if labels is None or labels.shape != (height, width) or labels.dtype != np.uint8:
             raise ValueError("semantic_gan needs the uint8 [H, W] label map of the image (labels=)")
         size = _padded_size(height, width)
-        x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+        x = (
+            torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float().to(self.device) / 127.5
+            - 1
+        )
         x = F.pad(x, (0, size[1] - width, 0, size[0] - height), mode="replicate")
         rows = self.params["latent_rows"]
         factor = round(1 / self.params["map_scale"])
         small = downscale_map(labels, factor)
         map_packet = encode_labels(small)
-        segmap = _segmap(upscale_map(small, factor, height, width), size)  # the receiver's map
+        segmap = _segmap(upscale_map(small, factor, height, width), size).to(self.device)
         smallest = None
         for rate in rate_points_to_try(self.params["rate"], RATES):
-            model = _model(rate)
-            symbols = model.analyse(x, segmap)[0].numpy()
-            latent = tuple(encode_stripes(symbols, model.pmf().numpy(), rows))
+            model = _model(rate, self.device)
+            symbols = model.analyse(x, segmap)[0].cpu().numpy()
+            latent = tuple(encode_stripes(symbols, model.pmf().cpu().numpy(), rows))
             stream = pack(Packets(rate, factor, rows, map_packet, latent))
             if max_bytes is None or len(stream) <= max_bytes:
                 return stream
@@ -189,8 +192,10 @@ class SemanticGANCodec(LayeredCodec):
         """
         rate, labels, latent = self.receive(data, height, width, erased_bytes)
         size = _padded_size(height, width)
-        image = _model(rate).synthesise(latent, _segmap(labels, size))[0, :, :height, :width]
-        base = ((image + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
+        segmap = _segmap(labels, size).to(self.device)
+        image = _model(rate, self.device).synthesise(latent.to(self.device), segmap)
+        image = image[0, :, :height, :width]
+        base = ((image + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
         packets = unpack(bytes(data), size[0] // DOWNSAMPLING)
         layer = packets.enhancement
         if layer and erased_bytes is not None:
@@ -240,7 +245,7 @@ class SemanticGANCodec(LayeredCodec):
             lost = [bool(erased[a:b].any()) for a, b in packets.base_spans]
         if lost[0] or lost[1]:
             raise DecodeError("semantic_gan: the header or the semantic map packet was lost")
-        model = _model(packets.rate)
+        model = _model(packets.rate)  # the CPU copy: entropy decoding and dequantisation
         try:
             labels = self._decode_map(packets, height, width)
         except _CODER_ERRORS as exc:
