@@ -12,6 +12,7 @@ import sionna.phy
 import torch
 
 from channels import ChannelConfigError, channel_family, make_channel
+from channels.base import channel_data_symbols
 from channels.phy import MCS, DigitalLink, FECConfig
 from channels.phy.mcs_table import BLER_TARGET, auto_mcs
 from simulator.analog import deliver_analog
@@ -178,14 +179,20 @@ class LinkSimulator:
     def mcs_for(self, point: SweepPoint, layer: str = "single") -> MCS:
         """The fixed MCS, or the one ``auto`` picks at this SNR for this channel's family.
 
-        :param layer: ``single`` (or a layered codec's ``enhancement``): ``link.mcs`` with the 10 %
-            BLER target; ``base``: ``link.base_mcs`` with :data:`BASE_BLER_TARGET`.
+        ``auto`` bounds the probability that an image's payload loses a codeword when the codewords
+        fill the point's whole budget (every data symbol of K channel uses): :data:`BLER_TARGET` (10 %)
+        for ``single`` (or a layered codec's ``enhancement``, ``link.mcs``), :data:`BASE_BLER_TARGET`
+        (1 %) for ``base`` (``link.base_mcs``; the base fills only part of the budget, so the bound
+        is conservative there).
         """
         mcs = self.config.link.base_mcs if layer == "base" else self.config.link.mcs
         if mcs == "auto":
             family = channel_family(point.channel.model, point.channel.params)
             target = BASE_BLER_TARGET if layer == "base" else BLER_TARGET
-            return auto_mcs(point.snr_db, self.fec, family, target)
+            channel = self.channels[point.channel.display_name]
+            uses = num_channel_symbols(point.bandwidth_ratio, *self.shape)
+            data = channel_data_symbols(channel, uses)
+            return auto_mcs(point.snr_db, self.fec, family, target, data_symbols=data)
         return MCS(mcs.modulation, mcs.code_rate)
 
     def run_point(self, point: SweepPoint) -> PointResult:

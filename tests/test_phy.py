@@ -11,7 +11,14 @@ from sionna.phy.mapping import Constellation
 from channels import make_channel
 from channels.phy import MCS, CodewordLayout, DigitalLink, FECConfig
 from channels.phy.bler_table import BLERTable
-from channels.phy.mcs_table import CODED_MCS, TABLE_DIR, auto_mcs, candidate_mcs
+from channels.phy.mcs_table import (
+    CODED_MCS,
+    TABLE_DIR,
+    auto_mcs,
+    bler_table,
+    candidate_mcs,
+    codeword_target,
+)
 from channels.phy.theory import uncoded_ber
 
 UNCODED = FECConfig(code="none")
@@ -164,6 +171,32 @@ def test_bler_table_interpolation_is_conservative():
     assert table.bler("m", 2.0) == pytest.approx(0.08)  # raised to the worse value at 3 dB
     assert table.bler("m", 1.5) == pytest.approx(10 ** ((math.log10(0.5) + math.log10(0.08)) / 2))
     assert table.bler("m", 4.0) == 0.0 and table.bler("m", 9.0) == 0.0
+
+
+def test_bler_table_reads_an_error_free_point_as_its_upper_bound():
+    table = BLERTable(
+        "x", "awgn", [0.0, 1.0, 2.0], errors={"m": [40, 0, 0]}, codewords={"m": [100, 300, 0]}
+    )
+    assert table.bler("m", 1.0) == pytest.approx(0.01)  # 0 errors in 300: <= 3/300 at 95 %
+    assert table.bler("m", 0.5) == pytest.approx(10 ** ((math.log10(0.4) + math.log10(0.01)) / 2))
+    assert 0.0 < table.bler("m", 1.5) < 0.01 and table.bler("m", 2.0) == 0.0
+
+
+@pytest.mark.parametrize("family", ["awgn", "rayleigh"])
+def test_auto_mcs_with_a_block_bounds_the_block_loss(family):
+    table = bler_table(CODED, family)
+    changed = 0
+    for snr in np.arange(-4.0, 30.0, 0.5):
+        single, block = auto_mcs(snr, CODED, family), auto_mcs(snr, CODED, family, 0.1, 16384)
+        rate = CodewordLayout.of(block, CODED).payload_bits_per_symbol
+        assert rate <= CodewordLayout.of(single, CODED).payload_bits_per_symbol
+        changed += block != single
+        if block != CODED_MCS[0]:  # met, not the fallback: the whole block survives w.p. >= 0.9
+            n = 16384 // CodewordLayout.of(block, CODED).symbols_per_codeword
+            assert (1 - table.bler(block.name, snr)) ** n >= 0.9 - 1e-9
+    assert changed > 0
+    assert codeword_target(0.1, 1) == pytest.approx(0.1)
+    assert codeword_target(0.1, 40) == pytest.approx(1 - 0.9 ** (1 / 40))
 
 
 @pytest.mark.parametrize("family", ["awgn", "rayleigh"])

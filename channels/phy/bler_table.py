@@ -47,11 +47,17 @@ class BLERTable:
     def bler(self, name: str, snr_db: float) -> float:
         """BLER of MCS ``name`` at ``snr_db``, conservatively.
 
-        The measured curve is first made non-increasing in SNR by taking, at each grid point, the largest
-        BLER seen at that or any higher SNR; then it is interpolated linearly in log10(BLER) between grid
-        points. Below the grid the BLER is 1; above it, the last grid value.
+        A simulated point without a block error in N codewords reads 3/N, the one-sided 95 % upper
+        confidence bound ("rule of three"), not 0: on a steep waterfall a 0 would make the interpolation
+        from the SNR below wildly optimistic. The curve is then made non-increasing in SNR by taking, at
+        each grid point, the largest BLER seen at that or any higher SNR, and interpolated linearly in
+        log10(BLER) between grid points. Below the grid the BLER is 1; above it, the last grid value.
         """
-        curve = np.maximum.accumulate(self.measured(name)[::-1])[::-1]
+        curve = self.measured(name)
+        counts = np.asarray(self.codewords[name], dtype=np.float64)
+        clean = (counts > 0) & (np.asarray(self.errors[name]) == 0)
+        curve[clean] = np.minimum(1.0, 3.0 / counts[clean])
+        curve = np.maximum.accumulate(curve[::-1])[::-1]
         grid = np.asarray(self.snr_db, dtype=np.float64)
         if snr_db < grid[0]:
             return 1.0

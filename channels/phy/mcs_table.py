@@ -36,6 +36,7 @@ __all__ = [
     "bler_table",
     "build_bler_table",
     "candidate_mcs",
+    "codeword_target",
 ]
 
 #: The 5G-like candidate set for coded links (nominal rates), most robust first.
@@ -138,10 +139,20 @@ def bler_table(fec: FECConfig, family: str) -> BLERTable:
     return table
 
 
+def codeword_target(block_target: float, codewords: int) -> float:
+    """The per-codeword BLER at which a block of ``codewords`` independent codewords is lost (at least
+    one codeword fails) with probability ``block_target``: 1 - (1 - block_target)^(1 / codewords)."""
+    return 1.0 - (1.0 - block_target) ** (1.0 / max(codewords, 1))
+
+
 def auto_mcs(
-    snr_db: float, fec: FECConfig, channel_family: str, target: float = BLER_TARGET
+    snr_db: float,
+    fec: FECConfig,
+    channel_family: str,
+    target: float = BLER_TARGET,
+    data_symbols: int | None = None,
 ) -> MCS:
-    """The candidate MCS of highest payload throughput whose tabulated BLER at ``snr_db`` is <= ``target``.
+    """The candidate MCS of highest payload throughput whose tabulated BLER at ``snr_db`` meets ``target``.
 
     Throughput is payload bits per channel symbol (:attr:`CodewordLayout.payload_bits_per_symbol`).
     The tabulated BLER is conservative (see :meth:`BLERTable.bler`), so the pick is non-decreasing in
@@ -150,12 +161,26 @@ def auto_mcs(
     :param snr_db: Es/N0 per complex symbol, dB.
     :param fec: the channel code (``fec.code == "none"`` picks among uncoded modulations).
     :param channel_family: ``awgn``, ``rayleigh`` or ``rayleigh_bl<L>``; see :func:`channels.channel_family`.
+    :param target: without ``data_symbols``, the largest acceptable BLER of one codeword; with it,
+        the largest acceptable probability that a block of ``data_symbols`` data symbols filled with
+        codewords of the MCS loses at least one of them (an image lost, for a codec whose stream fills
+        the budget): a candidate with n codewords in the block needs BLER <=
+        :func:`codeword_target` (target, n). Codeword errors are taken as independent, which block
+        fading spanning several codewords makes optimistic.
     """
     table = bler_table(fec, channel_family)
     candidates = [m for m in candidate_mcs(fec) if m.name in table.errors]
     if not candidates:
         raise ValueError(f"no MCS can be carried by {fec.key}")
-    feasible = [m for m in candidates if table.bler(m.name, snr_db) <= target]
+
+    def limit(mcs: MCS) -> float:
+        if data_symbols is None:
+            return target
+        return codeword_target(
+            target, data_symbols // CodewordLayout.of(mcs, fec).symbols_per_codeword
+        )
+
+    feasible = [m for m in candidates if table.bler(m.name, snr_db) <= limit(m)]
     if not feasible:
         return candidates[0]
     return max(feasible, key=lambda m: CodewordLayout.of(m, fec).payload_bits_per_symbol)
