@@ -166,11 +166,32 @@ def test_budget_picks_the_largest_rate_that_fits(codec, streams) -> None:
     assert codec.encode(IMAGE, sizes["high"], labels=LABELS) == streams["high"]
     assert codec.encode(IMAGE, sizes["high"] - 1, labels=LABELS) == streams["mid"]
     assert codec.encode(IMAGE, sizes["mid"] - 1, labels=LABELS) == streams["low"]
+    high_only = make_codec("semantic_gan", {"rate": "high"})
+    short = high_only.encode(IMAGE, sizes["mid"], labels=LABELS)  # high with packets left out
+    assert len(short) <= sizes["mid"] and unpack(short, H // 16).rate == "high"
+
+
+def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> None:
+    codec = make_codec("semantic_gan", {"latent_rows": 1})  # 4 latent packets at H = 64
+    low = make_codec("semantic_gan", {"rate": "low", "latent_rows": 1}).encode(
+        IMAGE, None, labels=LABELS
+    )
+    full = unpack(low, H // 16)
+    map_only = pack(Packets("low", full.map_factor, full.rows, full.map_packet, (b"",) * 4))
+    one_left_out = codec.encode(IMAGE, len(low) - 1, labels=LABELS)
+    packets = unpack(one_left_out, H // 16)
+    assert packets.rate == "low" and packets.latent_packets[:3] == full.latent_packets[:3]
+    assert packets.latent_packets[3] == b""  # the bottom band first
+    _, _, latent = codec.receive(one_left_out, H, W)
+    _, _, reference = codec.receive(low, H, W)
+    assert torch.equal(latent[..., :3, :], reference[..., :3, :])
+    band = latent[0, :, 3]
+    assert torch.allclose(band, band[:, :1].expand_as(band))  # regenerated from the map alone
+    assert codec.encode(IMAGE, len(map_only), labels=LABELS) == map_only
+    assert codec.decode(map_only, H, W).shape == (H, W, 3)
     with pytest.raises(BudgetTooSmall) as info:
-        codec.encode(IMAGE, sizes["low"] - 1, labels=LABELS)
-    assert info.value.min_bytes == sizes["low"]
-    with pytest.raises(BudgetTooSmall):
-        make_codec("semantic_gan", {"rate": "high"}).encode(IMAGE, sizes["mid"], labels=LABELS)
+        codec.encode(IMAGE, len(map_only) - 1, labels=LABELS)
+    assert info.value.min_bytes == len(map_only)
     with pytest.raises(ValueError, match="label map"):
         codec.encode(IMAGE, None)
 

@@ -12,6 +12,8 @@ Layout (bytes)::
              E = 1 the enhancement layer (:mod:`.enhancement`)
 
 The header, map and latent packets are the base layer; a base-layer stream is a complete stream.
+A latent packet of length 0 was left out by the encoder (a budget below the lowest rate point): the
+receiver regenerates its band from the map alone, as for a packet lost on the channel.
 
 The image size is not sent: the receiver knows it (``decode(data, height, width)``), and with it
 the number of latent packets ``ceil(ceil(H / 16) / R)``. Each packet has its own range-coder

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["SemanticGANCodec"]
 
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
@@ -104,7 +105,7 @@ class SemanticGANCodec(LayeredCodec):
 
         :param image: uint8 [H, W, 3].
         :param labels: uint8 [H, W] trainIds (required).
-        :raises BudgetTooSmall: even the map and the lowest rate point exceed ``max_bytes``.
+        :raises BudgetTooSmall: even the header and the map exceed ``max_bytes``.
         """
         height, width = check_image(image)
         level = self.params["enhancement"]
@@ -132,7 +133,10 @@ class SemanticGANCodec(LayeredCodec):
 
         :param image: uint8 [H, W, 3].
         :param labels: uint8 [H, W] trainIds (required).
-        :raises BudgetTooSmall: even the map and the lowest rate point exceed ``max_bytes``.
+        Below the lowest allowed rate point, latent packets are left out (bottom band first; see
+        :meth:`_left_out`), down to the map alone: the semantics still arrive.
+
+        :raises BudgetTooSmall: even the header and the map exceed ``max_bytes``.
         """
         height, width = check_image(image)
         if labels is None or labels.shape != (height, width) or labels.dtype != np.uint8:
@@ -148,16 +152,30 @@ class SemanticGANCodec(LayeredCodec):
         small = downscale_map(labels, factor)
         map_packet = encode_labels(small)
         segmap = _segmap(upscale_map(small, factor, height, width), size).to(self.device)
-        smallest = None
         for rate in rate_points_to_try(self.params["rate"], RATES):
             model = _model(rate, self.device)
             symbols = model.analyse(x, segmap)[0].cpu().numpy()
             latent = tuple(encode_stripes(symbols, model.pmf().cpu().numpy(), rows))
-            stream = pack(Packets(rate, factor, rows, map_packet, latent))
+            packets = Packets(rate, factor, rows, map_packet, latent)
+            stream = pack(packets)
             if max_bytes is None or len(stream) <= max_bytes:
                 return stream
-            smallest = len(stream) if smallest is None else min(smallest, len(stream))
-        raise BudgetTooSmall(self.name, max_bytes, smallest)
+        return self._left_out(packets, max_bytes)
+
+    def _left_out(self, packets: Packets, max_bytes: int) -> bytes:
+        """The stream of ``packets`` (the smallest rate point) with latent packets left out, bottom
+        band first, until it fits ``max_bytes``: a left-out packet is sent empty and its band is
+        regenerated from the map alone, down to the map alone.
+
+        :raises BudgetTooSmall: even header + map exceed ``max_bytes``.
+        """
+        latent = list(packets.latent_packets)
+        for i in reversed(range(len(latent))):
+            latent[i] = b""
+            stream = pack(replace(packets, latent_packets=tuple(latent)))
+            if len(stream) <= max_bytes:
+                return stream
+        raise BudgetTooSmall(self.name, max_bytes, len(stream))
 
     def encode_enhancement(self, image: np.ndarray, base: bytes, max_bytes: int) -> bytes:
         """The residual of ``image`` over the decoded ``base`` layer in at most ``max_bytes`` bytes
@@ -255,7 +273,7 @@ class SemanticGANCodec(LayeredCodec):
         latent = latent[None, :, None, None].repeat(1, 1, latent_h, latent_w)
         bounds = stripe_bounds(latent_h, packets.rows)
         for (top, end), packet, gone in zip(bounds, packets.latent_packets, lost[2:], strict=True):
-            if not gone:
+            if not gone and packet:  # an empty packet was left out by the encoder
                 symbols = self._decode_stripe(packet, pmf.numpy(), end - top, latent_w)
                 latent[0, :, top:end] = model.quantizer.dequantize(torch.from_numpy(symbols).long())
         return packets.rate, labels, latent
