@@ -235,13 +235,21 @@ def beats_classical(frame: pd.DataFrame) -> tuple[int, int, int]:
 
 
 def table(frame: pd.DataFrame, metric: str) -> str:
-    """Markdown table: rows (codec, rho), columns SNR, cells the metric."""
-    pivot = frame.pivot_table(index=["codec", "bandwidth_ratio"], columns="snr_db", values=metric,
-                              sort=False)  # fmt: skip
+    """Markdown table: rows (codec, rho) in order of appearance, columns SNR ascending, cells the
+    metric (numbers to 3 significant digits, strings as they are, missing: empty)."""
+    rows = list(dict.fromkeys(zip(frame["codec"], frame["bandwidth_ratio"], strict=True)))
+    pivot = frame.pivot(index=["codec", "bandwidth_ratio"], columns="snr_db", values=metric)
+    pivot = pivot.reindex(index=pd.MultiIndex.from_tuples(rows), columns=sorted(pivot.columns))
     header = "| codec | rho | " + " | ".join(f"{s:g}" for s in pivot.columns) + " |"
     lines = [header, "|" + "---|" * (len(pivot.columns) + 2)]
+
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return "" if np.isnan(v) else f"{v:.3g}"
+        return str(v)
+
     for (codec, ratio), values in pivot.iterrows():
-        cells = " | ".join("" if np.isnan(v) else f"{v:.3g}" for v in values)
+        cells = " | ".join(cell(v) for v in values)
         lines.append(f"| {codec} | {Fraction(ratio).limit_denominator(1000)} | {cells} |")
     return "\n".join(lines)
 
@@ -277,7 +285,7 @@ def report(summary: pd.DataFrame, envelopes: pd.DataFrame, seconds: dict, comman
                 f"LPIPS <= at {lpips_ok} of {n} (target: all)",
                 "",
             ]
-        for metric in ["miou", "lpips", "psnr", "fid", "bpp", "decode_failure_rate"]:
+        for metric in ["miou", "lpips", "psnr", "fid", "bpp", "mcs", "decode_failure_rate"]:
             if metric in frame and not frame[metric].isna().all():
                 lines += [f"### {metric}", "", table(frame, metric), ""]
     if len(envelopes):
