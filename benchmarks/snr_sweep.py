@@ -210,7 +210,36 @@ def plot(summary: pd.DataFrame, envelopes: pd.DataFrame, out: Path) -> list[Path
             fig.savefig(path, dpi=90)
             plt.close(fig)
             files.append(path)
+    if {"tdlc", "auto_awgn"} <= set(summary["experiment"]):
+        files.append(plot_tdlc_against_awgn(summary, out / "tdlc_vs_awgn_miou.png"))
     return files
+
+
+def plot_tdlc_against_awgn(summary: pd.DataFrame, path: Path) -> Path:
+    """mIoU against SNR of the TDL-C experiment's codecs (solid) beside the same codecs over AWGN
+    (dashed), both with ``mcs: auto``, at the TDL-C experiment's rho."""
+    import matplotlib.pyplot as plt
+
+    tdlc = summary[summary["experiment"] == "tdlc"]
+    ratio = float(tdlc["bandwidth_ratio"].iloc[0])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, codec in enumerate(dict.fromkeys(tdlc["codec"])):
+        for experiment, style in (("tdlc", "-"), ("auto_awgn", "--")):
+            rows = summary[(summary["experiment"] == experiment) & (summary["codec"] == codec)
+                           & np.isclose(summary["bandwidth_ratio"], ratio)]  # fmt: skip
+            label = f"{codec}, {'TDL-C LS' if experiment == 'tdlc' else 'AWGN'}"
+            ax.plot(rows["snr_db"], rows["miou"], style, color=f"C{i}", marker="o", ms=3,
+                    label=label)  # fmt: skip
+    ax.set_title(f"TDL-C (300 ns, 30 km/h, LS CSI) against AWGN, rho = "
+                 f"{Fraction(ratio).limit_denominator(1000)}")  # fmt: skip
+    ax.set_xlabel("SNR (dB)")
+    ax.set_ylabel("miou")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
 
 
 def graceful(frame: pd.DataFrame, codec: str) -> float:
@@ -275,6 +304,11 @@ def report(summary: pd.DataFrame, envelopes: pd.DataFrame, seconds: dict, comman
     ]
     for experiment, frame in summary.groupby("experiment", sort=False):
         lines += [f"## {experiment}", ""]
+        if experiment == "tdlc" and "auto_awgn" in set(summary["experiment"]):
+            lines += [
+                "TDL-C against AWGN (mIoU): `benchmarks/results/snr_sweep/tdlc_vs_awgn_miou.png`",
+                "",
+            ]
         if LAYERED in set(frame["codec"]):
             miou_ok, lpips_ok, n = beats_classical(frame)
             drop = graceful(frame, LAYERED)
