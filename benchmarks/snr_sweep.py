@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
+from error_free import save_axes
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "benchmarks" / "results" / "snr_sweep.md"
@@ -234,11 +235,7 @@ def plot_tdlc_against_awgn(summary: pd.DataFrame, path: Path) -> Path:
                  f"{Fraction(ratio).limit_denominator(1000)}")  # fmt: skip
     ax.set_xlabel("SNR (dB)")
     ax.set_ylabel("miou")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save_axes(fig, ax, path)
     return path
 
 
