@@ -1,7 +1,8 @@
 """Measure and write a BLER table for ``mcs: auto``.
 
 ``python -m channels.phy.build_bler_tables --n 1024 --iterations 20 --family awgn``
-writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``).
+writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``); with
+``--add bpsk:0.21`` it measures only that MCS and adds it to the existing table.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 import torch
 
 from channels.phy.bler import BLERBudget
+from channels.phy.bler_table import BLERTable
 from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
-from channels.phy.mcs_table import TABLE_DIR, build_bler_table
+from channels.phy.mcs import MCS
+from channels.phy.mcs_table import TABLE_DIR, add_to_table, build_bler_table
 
 __all__ = ["main"]
 
@@ -29,6 +32,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-errors", type=int, default=20)
     parser.add_argument("--max-codewords", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--add",
+        nargs="+",
+        metavar="MCS",
+        help="measure only these MCS (modulation:code_rate, e.g. bpsk:0.21) and add them to the "
+        "existing table",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--threads",
@@ -41,8 +51,16 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     fec = FECConfig(args.code, args.n, args.iterations, args.cn_update)
     budget = BLERBudget(min_errors=args.min_errors, max_codewords=args.max_codewords)
-    table = build_bler_table(fec, args.family, budget, seed=args.seed, log=print)
     out = args.out or TABLE_DIR / f"{fec.key}_{args.family}.json"
+    if args.add:
+        table = BLERTable.load(out)
+        for name in args.add:
+            modulation, rate = name.split(":")
+            mcs = MCS(modulation, float(rate))
+            add_to_table(table, fec, mcs, budget, seed=args.seed)
+            print(f"{args.family} {fec.key} {mcs.name}: {sum(table.codewords[mcs.name])} codewords")
+    else:
+        table = build_bler_table(fec, args.family, budget, seed=args.seed, log=print)
     table.save(out)
     print(f"wrote {out}")
 

@@ -32,6 +32,7 @@ __all__ = [
     "SNR_GRID_DB",
     "TABLE_DIR",
     "UNCODED_MCS",
+    "add_to_table",
     "auto_mcs",
     "bler_table",
     "build_bler_table",
@@ -41,6 +42,7 @@ __all__ = [
 
 #: The 5G-like candidate set for coded links (nominal rates), most robust first.
 CODED_MCS: tuple[MCS, ...] = (
+    MCS("bpsk", 0.21),  # the lowest rate 5G LDPC takes (k/n >= 1/5) with k in whole payload bytes
     MCS("bpsk", 1 / 3),
     MCS("bpsk", 1 / 2),
     MCS("qpsk", 1 / 3),
@@ -103,20 +105,49 @@ def build_bler_table(
     start, first = time.time(), 0
     for mcs in candidate_mcs(fec):
         link = DigitalLink(mcs, fec, channel, max_batch_codewords=512)
-        errors, counts = [0] * len(snr_grid), [0] * len(snr_grid)
-        for i in range(first, len(snr_grid)):
-            errors[i], counts[i] = measure_bler(link, snr_grid[i], budget, rng)
-            if errors[i] == counts[i]:
-                first = i  # saturated: the next MCS starts here
-            if errors[i] == 0 and counts[i] >= budget.max_codewords:
-                break
-        table.errors[mcs.name], table.codewords[mcs.name] = errors, counts
+        first = _measure_row(table, link, budget, rng, first)
         if log:
-            log(
-                f"{family} {fec.key} {mcs.name}: {sum(counts)} codewords, {time.time() - start:.0f} s"
-            )
+            count = sum(table.codewords[mcs.name])
+            log(f"{family} {fec.key} {mcs.name}: {count} codewords, {time.time() - start:.0f} s")
     table.meta = {"budget": vars(budget), "seed": seed, "seconds": round(time.time() - start, 1)}
     return table
+
+
+def _measure_row(
+    table: BLERTable, link: DigitalLink, budget: BLERBudget, rng: np.random.Generator, first: int
+) -> int:
+    """Measure ``link``'s MCS on ``table``'s grid from index ``first`` up (lower points stored as
+    not simulated) until a point shows no error in ``budget.max_codewords`` codewords; store the
+    row in ``table``. Returns the highest index at which every codeword failed (or ``first``)."""
+    grid = table.snr_db
+    errors, counts = [0] * len(grid), [0] * len(grid)
+    for i in range(first, len(grid)):
+        errors[i], counts[i] = measure_bler(link, grid[i], budget, rng)
+        if errors[i] == counts[i]:
+            first = i  # saturated: a less robust MCS starts here
+        if errors[i] == 0 and counts[i] >= budget.max_codewords:
+            break
+    table.errors[link.mcs.name], table.codewords[link.mcs.name] = errors, counts
+    return first
+
+
+def add_to_table(
+    table: BLERTable, fec: FECConfig, mcs: MCS, budget: BLERBudget, seed: int = 0
+) -> None:
+    """Measure one more MCS over ``table``'s family and grid (from the grid's first point) and add
+    it, recording ``budget`` and ``seed`` under ``table.meta["added"]``; for extending a committed
+    table without re-measuring the others."""
+    import sionna.phy
+
+    sionna.phy.config.seed = seed
+    link = DigitalLink(mcs, fec, family_channel(table.family), max_batch_codewords=512)
+    start = time.time()
+    _measure_row(table, link, budget, np.random.default_rng(seed), 0)
+    table.meta.setdefault("added", {})[mcs.name] = {
+        "budget": vars(budget),
+        "seed": seed,
+        "seconds": round(time.time() - start, 1),
+    }
 
 
 def _table_file(fec: FECConfig, family: str) -> str:
