@@ -10,10 +10,12 @@ from sionna.phy.mapping import Constellation
 
 from channels import make_channel
 from channels.phy import MCS, CodewordLayout, DigitalLink, FECConfig
+from channels.phy.bler import BLERBudget
 from channels.phy.bler_table import BLERTable
 from channels.phy.mcs_table import (
     CODED_MCS,
     TABLE_DIR,
+    add_to_table,
     auto_mcs,
     bler_table,
     candidate_mcs,
@@ -223,3 +225,14 @@ def test_committed_table_agrees_with_a_fresh_measurement():
     fails = sum(not r.codeword_ok.all() for r in link.transmit(payloads, table.snr_db[i]))
     sigma = math.sqrt(bler[i] * (1 - bler[i]) * (1 / 64 + 1 / table.codewords[name][i]))
     assert abs(fails / 64 - bler[i]) < 5 * sigma + 0.02
+
+
+def test_add_to_table_measures_one_mcs_up_to_its_first_clean_point():
+    table = BLERTable(CODED.key, "awgn", [-9.0, -6.0, -3.0, 0.0, 3.0])
+    budget = BLERBudget(probe=8, batch=32, min_errors=8, max_codewords=32)
+    add_to_table(table, CODED, MCS("bpsk", 0.21), budget, seed=1)
+    errors, counts = table.errors["bpsk r=0.21"], table.codewords["bpsk r=0.21"]
+    assert errors[0] == counts[0] > 0  # -9 dB: far below the code's threshold, every codeword fails
+    clean = next(i for i, (e, c) in enumerate(zip(errors, counts, strict=True)) if c and not e)
+    assert counts[clean] == 32 and not any(counts[clean + 1 :])  # nothing simulated above it
+    assert table.meta["added"]["bpsk r=0.21"]["budget"]["max_codewords"] == 32
