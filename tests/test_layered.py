@@ -8,11 +8,16 @@ import pytest
 import torch
 
 from channels import AWGNChannel
+from channels.base import channel_data_symbols
+from channels.family import channel_family
 from channels.phy import MCS, DigitalLink, FECConfig
+from channels.phy.mcs_table import BLER_TARGET, auto_mcs
 from simulator.config import ConfigError, parse_config
 from simulator.data import make_source
 from simulator.digital import EncodeCache
 from simulator.layered import channel_uses_for, deliver_layered, encode_layered
+from simulator.pipeline import BASE_BLER_TARGET, LinkSimulator
+from simulator.sweep import num_channel_symbols, sweep_points
 from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
 from source_codecs.semantic_gan.enhancement import residual_image
@@ -115,3 +120,27 @@ def test_base_mcs_is_validated_like_mcs() -> None:
     assert any(p.startswith("link.base_mcs.code_rate") for p in err.value.problems)
     config = parse_config({"link": {"base_mcs": {"modulation": "bpsk", "code_rate": 0.33}}})
     assert config.link.base_mcs.modulation == "bpsk" and config.link.mcs == "auto"
+
+
+def test_auto_mcs_of_a_point_bounds_the_loss_of_the_data_symbols_it_has() -> None:
+    config = parse_config(
+        {
+            "data": {"source": "synthetic", "num_images": 1, "height": 256, "width": 512},
+            "codecs": [{"name": "jpeg"}],
+            "link": {"bandwidth_ratio": "1/24", "snr_db": [-5, 0, 10, 20]},
+            "channel": [{"model": "awgn"}, {"model": "ofdm"}],
+            "metrics": ["psnr"],
+        }
+    )
+    simulator = LinkSimulator(config, log=lambda _: None)
+    uses = num_channel_symbols(1 / 24, 256, 512)
+    for point in sweep_points(config):
+        channel = simulator.channels[point.channel.display_name]
+        data = channel_data_symbols(channel, uses)
+        assert (data == uses) == (point.channel.model == "awgn")  # OFDM pays for pilots and CP
+        family = channel_family(point.channel.model, point.channel.params)
+        for layer, target in (("single", BLER_TARGET), ("base", BASE_BLER_TARGET)):
+            expected = auto_mcs(point.snr_db, simulator.fec, family, target, data_symbols=data)
+            assert simulator.mcs_for(point, layer) == expected
+    low = [p for p in sweep_points(config) if p.snr_db == -5][0]
+    assert simulator.mcs_for(low).name == "bpsk r=0.21"  # the most robust MCS of the set
