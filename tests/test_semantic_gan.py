@@ -169,6 +169,8 @@ def test_budget_picks_the_largest_rate_that_fits(codec, streams) -> None:
     high_only = make_codec("semantic_gan", {"rate": "high"})
     short = high_only.encode(IMAGE, sizes["mid"], labels=LABELS)  # high with packets left out
     assert len(short) <= sizes["mid"] and unpack(short, H // 16).rate == "high"
+    with pytest.raises(ValueError, match="label map"):
+        codec.encode(IMAGE, None)
 
 
 def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> None:
@@ -192,8 +194,18 @@ def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> 
     with pytest.raises(BudgetTooSmall) as info:
         codec.encode(IMAGE, len(map_only) - 1, labels=LABELS)
     assert info.value.min_bytes == len(map_only)
-    with pytest.raises(ValueError, match="label map"):
-        codec.encode(IMAGE, None)
+    with pytest.raises(BudgetTooSmall) as info:
+        codec.encode_base(IMAGE, len(low) - 1, labels=LABELS, leave_out=False)
+    assert info.value.min_bytes == len(low)
+
+
+def test_a_reserved_enhancement_does_not_cost_the_base_its_latent_packets() -> None:
+    params = {"rate": "low", "latent_rows": 1, "enhancement": "low"}
+    low = make_codec("semantic_gan", {"rate": "low", "latent_rows": 1}).encode(
+        IMAGE, None, labels=LABELS
+    )
+    stream = make_codec("semantic_gan", params).encode(IMAGE, len(low) + 8, labels=LABELS)
+    assert all(unpack(stream, H // 16).latent_packets)  # the reservation gave way, not the base
 
 
 def test_lost_latent_packet_erases_only_its_band(codec) -> None:

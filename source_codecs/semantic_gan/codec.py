@@ -112,8 +112,10 @@ class SemanticGANCodec(LayeredCodec):
         target = None if level in ("none", "auto") else ENHANCEMENT_BPP[level] * height * width / 8
         base = None
         if target is not None and max_bytes is not None and max_bytes > target:
-            try:
-                base = self.encode_base(image, int(max_bytes - target), labels=labels)
+            try:  # the reservation never costs the base its latent packets
+                base = self.encode_base(
+                    image, int(max_bytes - target), labels=labels, leave_out=False
+                )
             except BudgetTooSmall:
                 base = None
         if base is None:
@@ -127,16 +129,23 @@ class SemanticGANCodec(LayeredCodec):
 
     @torch.no_grad()
     def encode_base(
-        self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
+        self,
+        image: np.ndarray,
+        max_bytes: int | None,
+        *,
+        labels: np.ndarray | None = None,
+        leave_out: bool = True,
     ) -> bytes:
         """Base layer stream of the largest allowed rate point within ``max_bytes``.
 
-        :param image: uint8 [H, W, 3].
-        :param labels: uint8 [H, W] trainIds (required).
         Below the lowest allowed rate point, latent packets are left out (bottom band first; see
         :meth:`_left_out`), down to the map alone: the semantics still arrive.
 
-        :raises BudgetTooSmall: even the header and the map exceed ``max_bytes``.
+        :param image: uint8 [H, W, 3].
+        :param labels: uint8 [H, W] trainIds (required).
+        :param leave_out: False: no packet is left out; a budget below the lowest rate point raises.
+        :raises BudgetTooSmall: even the header and the map exceed ``max_bytes`` (with
+            ``leave_out=False``: the lowest rate point does).
         """
         height, width = check_image(image)
         if labels is None or labels.shape != (height, width) or labels.dtype != np.uint8:
@@ -160,6 +169,8 @@ class SemanticGANCodec(LayeredCodec):
             stream = pack(packets)
             if max_bytes is None or len(stream) <= max_bytes:
                 return stream
+        if not leave_out:
+            raise BudgetTooSmall(self.name, max_bytes, len(stream))
         return self._left_out(packets, max_bytes)
 
     def _left_out(self, packets: Packets, max_bytes: int) -> bytes:
