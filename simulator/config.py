@@ -111,10 +111,12 @@ class CodecSpec(_Strict):
 
 
 class FixedMCS(_Strict):
-    """A fixed modulation and code rate (code_rate 1.0 with ``fec.code: none``)."""
+    """A fixed modulation and code rate (code_rate 1.0 with ``fec.code: none``); ``repetitions``
+    sends every codeword that many times (LLRs combined), for rates below 5G LDPC's 1/5."""
 
     modulation: Literal["bpsk", "qpsk", "16qam", "64qam", "256qam"]
     code_rate: float = Field(0.5, gt=0, le=1)
+    repetitions: int = Field(1, ge=1, le=32)
 
 
 class FECSpec(_Strict):

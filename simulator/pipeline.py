@@ -193,7 +193,7 @@ class LinkSimulator:
             uses = num_channel_symbols(point.bandwidth_ratio, *self.shape)
             data = channel_data_symbols(channel, uses)
             return auto_mcs(point.snr_db, self.fec, family, target, data_symbols=data)
-        return MCS(mcs.modulation, mcs.code_rate)
+        return MCS(mcs.modulation, mcs.code_rate, mcs.repetitions)
 
     def run_point(self, point: SweepPoint) -> PointResult:
         """Simulate and score one point."""

@@ -70,6 +70,8 @@ def test_uncoded_needs_rate_one_and_folder_needs_root():
     assert problems({"link": {"mcs": {"modulation": "qpsk", "code_rate": 0.99}}})[0].startswith(
         "link.mcs.code_rate: 0.99 cannot be coded by 5G LDPC"
     )
+    repeated = {"modulation": "bpsk", "code_rate": 0.21, "repetitions": 0}
+    assert problems({"link": {"base_mcs": repeated}})[0].startswith("link.base_mcs.repetitions:")
 
 
 def test_bad_yaml_and_missing_file(tmp_path):

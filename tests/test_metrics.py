@@ -371,7 +371,11 @@ def test_distribution_metrics(inception, photos, photo_features):
         and same["n_images"] == 3
     )
     blurred = metrics.compute_from_features(ref, photo_features[[1, 2, 3]])
-    assert blurred["fid"] > 1.0 and blurred["kid"] > 0.0
+    # The paired KID leaves out each image's own pair, so one changed pair of three is invisible to
+    # it (exactly 0, up to rounding); FID sees it.
+    assert blurred["fid"] > 1.0 and blurred["kid"] == pytest.approx(0, abs=1e-9)
+    shifted = metrics.compute_from_features(ref, ref + 0.05 * ref.abs().mean())
+    assert shifted["fid"] > 1e-3 and shifted["kid"] > 1e-6
     one = metrics.compute_from_features(ref[:1], ref[:1])
     assert math.isnan(one["fid"]) and math.isnan(one["kid"]) and one["n_images"] == 1
     # By default the accumulator's features are the Inception features.

@@ -192,11 +192,33 @@ def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> 
     assert codec.encode(IMAGE, len(map_only), labels=LABELS) == map_only
     assert codec.decode(map_only, H, W).shape == (H, W, 3)
     with pytest.raises(BudgetTooSmall) as info:
-        codec.encode(IMAGE, len(map_only) - 1, labels=LABELS)
-    assert info.value.min_bytes == len(map_only)
-    with pytest.raises(BudgetTooSmall) as info:
         codec.encode_base(IMAGE, len(low) - 1, labels=LABELS, leave_out=False)
     assert info.value.min_bytes == len(low)
+
+
+def test_below_the_map_alone_the_map_is_coded_coarser_down_to_1_32() -> None:
+    codec = make_codec("semantic_gan", {"latent_rows": 1})
+    full = unpack(codec.encode(IMAGE, None, labels=LABELS), H // 16)
+    streams = {
+        factor: pack(
+            Packets("low", factor, 1, encode_labels(downscale_map(LABELS, factor)), (b"",) * 4)
+        )
+        for factor in (full.map_factor, 8, 16, 32)
+    }
+    sizes = [len(s) for s in streams.values()]
+    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == 4  # each rung is smaller
+    for factor, stream in streams.items():
+        assert codec.encode(IMAGE, len(stream), labels=LABELS) == stream
+        if factor > full.map_factor:  # one byte short of the finer rung gets this one
+            finer = streams[factor // 2]
+            assert (
+                unpack(codec.encode(IMAGE, len(finer) - 1, labels=LABELS), 4).map_factor == factor
+            )
+        _, labels, _ = codec.receive(stream, H, W)
+        assert np.array_equal(labels, upscale_map(downscale_map(LABELS, factor), factor, H, W))
+    with pytest.raises(BudgetTooSmall) as info:
+        codec.encode(IMAGE, len(streams[32]) - 1, labels=LABELS)
+    assert info.value.min_bytes == len(streams[32])
 
 
 def test_a_reserved_enhancement_does_not_cost_the_base_its_latent_packets() -> None:

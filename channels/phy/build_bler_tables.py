@@ -2,7 +2,8 @@
 
 ``python -m channels.phy.build_bler_tables --n 1024 --iterations 20 --family awgn``
 writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``); with
-``--add bpsk:0.21`` it measures only that MCS and adds it to the existing table.
+``--add bpsk:0.21:2`` it measures only that MCS (here with 2 repetitions) and adds it to the
+existing table.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
 from channels.phy.mcs import MCS
 from channels.phy.mcs_table import TABLE_DIR, add_to_table, build_bler_table
 
-__all__ = ["main"]
+__all__ = ["main", "parse_mcs"]
+
+
+def parse_mcs(text: str) -> MCS:
+    """``modulation:code_rate[:repetitions]`` (e.g. ``bpsk:0.21:4``) -> :class:`MCS`."""
+    modulation, rate, *copies = text.split(":")
+    return MCS(modulation, float(rate), int(copies[0]) if copies else 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         "--add",
         nargs="+",
         metavar="MCS",
-        help="measure only these MCS (modulation:code_rate, e.g. bpsk:0.21) and add them to the "
-        "existing table",
+        help="measure only these MCS (modulation:code_rate[:repetitions], e.g. bpsk:0.21 or "
+        "bpsk:0.21:4) and add them to the existing table",
     )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
@@ -55,8 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.add:
         table = BLERTable.load(out)
         for name in args.add:
-            modulation, rate = name.split(":")
-            mcs = MCS(modulation, float(rate))
+            mcs = parse_mcs(name)
             add_to_table(table, fec, mcs, budget, seed=args.seed)
             print(f"{args.family} {fec.key} {mcs.name}: {sum(table.codewords[mcs.name])} codewords")
     else:

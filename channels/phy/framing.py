@@ -20,7 +20,9 @@ class CodewordLayout:
     """Sizes of one codeword of an MCS under a FEC configuration.
 
     - ``coded_bits``: ``fec.n`` rounded up to whole symbols (the rate matcher fills the extra bits with
-      parity, so nothing is wasted); ``symbols_per_codeword = coded_bits / bits_per_symbol``.
+      parity, so nothing is wasted); ``symbols_per_copy = coded_bits / bits_per_symbol``, and a
+      codeword sent ``repetitions`` times occupies ``symbols_per_codeword = repetitions *
+      symbols_per_copy`` channel symbols.
     - ``info_bits`` k = payload + CRC, with the payload a whole number of bytes:
       ``k = crc + 8 * floor((round(code_rate * coded_bits) - crc) / 8)`` (a rate at most the nominal one).
       Uncoded (``fec.code == "none"`` or ``code_rate == 1``): the block carries payload + CRC, then zero
@@ -30,9 +32,10 @@ class CodewordLayout:
     coded: bool
     bits_per_symbol: int
     coded_bits: int
-    symbols_per_codeword: int
+    symbols_per_copy: int
     crc_bits: int
     info_bits: int
+    repetitions: int = 1
 
     @classmethod
     def of(cls, mcs: MCS, fec: FECConfig) -> CodewordLayout:
@@ -46,7 +49,7 @@ class CodewordLayout:
         crc = CRC_LENGTHS.get(fec.crc, 0)
         target = round(mcs.code_rate * coded_bits) if coded else coded_bits
         info_bits = crc + 8 * ((target - crc) // 8)
-        layout = cls(coded, bps, coded_bits, symbols, crc, info_bits)
+        layout = cls(coded, bps, coded_bits, symbols, crc, info_bits, mcs.repetitions)
         layout._check(mcs, fec)
         return layout
 
@@ -65,6 +68,11 @@ class CodewordLayout:
                 f"rate {rate:.3f}); it needs {_LDPC_MIN_RATE} <= k/n <= {_LDPC_MAX_RATE} and "
                 f"{_LDPC_MIN_K} <= k <= {_LDPC_MAX_K}"
             )
+
+    @property
+    def symbols_per_codeword(self) -> int:
+        """Complex channel symbols of one codeword, all its copies included."""
+        return self.repetitions * self.symbols_per_copy
 
     @property
     def payload_bytes(self) -> int:

@@ -60,7 +60,8 @@ class DigitalLink(torch.nn.Module):
     unless the channel returns an estimation error variance)
     (:class:`~sionna.phy.mapping.Demapper`), decodes (:class:`~sionna.phy.fec.ldpc.LDPC5GDecoder`,
     hard output of the information bits) and checks the CRC. Uncoded MCS skip the LDPC code and
-    decide each bit by the sign of its LLR.
+    decide each bit by the sign of its LLR. An MCS with ``repetitions`` R sends each codeword's
+    symbols R times, one copy after the other, and adds the copies' LLRs before decoding.
 
     :param mcs: modulation and code rate.
     :param fec: channel code configuration.
@@ -138,13 +139,15 @@ class DigitalLink(torch.nn.Module):
         else:
             padding = self.layout.coded_bits - self.layout.info_bits
             coded = torch.nn.functional.pad(info, (0, padding))
-        return self.mapper(coded)
+        return self.mapper(coded).repeat(1, self.layout.repetitions)  # copies one after the other
 
     def _decode(
         self, x_hat: torch.Tensor, no_eff: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """[c, symbols] equalised symbols and noise variances -> payload bits [c, 8 * bytes], CRC ok [c]."""
         llr = self.demapper(x_hat, no_eff)  # ln P(b=1)/P(b=0), what the LDPC decoder expects
+        copies = self.layout.repetitions
+        llr = llr.reshape(llr.shape[0], copies, -1).sum(1)  # chase combining of the copies
         if self.layout.coded and self.fec.early_termination:
             return decode_early_terminated(self.decoder, self.crc_decoder, llr, self.fec.iterations)
         if self.layout.coded:

@@ -13,14 +13,20 @@ MODULATIONS: dict[str, int] = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "25
 
 @dataclass(frozen=True)
 class MCS:
-    """A modulation and a nominal channel-code rate (``code_rate`` 1.0 = uncoded).
+    """A modulation, a nominal channel-code rate (``code_rate`` 1.0 = uncoded) and a repetition
+    factor.
 
-    The rate the link really achieves is a little lower (CRC, whole payload bytes): see
+    ``repetitions`` R > 1 sends every codeword's symbols R times (one copy after the other, so the
+    copies see different fades of a block-fading channel) and the receiver adds the R copies' LLRs
+    (chase combining): the rate falls to ``code_rate / R`` below the lowest rate 5G LDPC takes, as
+    the coverage-enhancement repetitions of LTE-M, NB-IoT and NR do. The rate the link really
+    achieves is a little lower (CRC, whole payload bytes): see
     :class:`channels.phy.framing.CodewordLayout`.
     """
 
     modulation: str
     code_rate: float
+    repetitions: int = 1
 
     def __post_init__(self) -> None:
         if self.modulation not in MODULATIONS:
@@ -29,6 +35,8 @@ class MCS:
             )
         if not 0.0 < self.code_rate <= 1.0:
             raise ValueError(f"code_rate must be in (0, 1], got {self.code_rate}")
+        if self.repetitions < 1:
+            raise ValueError(f"repetitions must be at least 1, got {self.repetitions}")
 
     @property
     def bits_per_symbol(self) -> int:
@@ -47,9 +55,10 @@ class MCS:
 
     @property
     def name(self) -> str:
-        """E.g. ``"16qam r=0.50"`` or ``"qpsk uncoded"``."""
-        return (
+        """E.g. ``"16qam r=0.50"``, ``"qpsk uncoded"`` or ``"bpsk r=0.21 x4"`` (4 repetitions)."""
+        name = (
             f"{self.modulation} uncoded"
             if self.uncoded
             else f"{self.modulation} r={self.code_rate:.2f}"
         )
+        return name if self.repetitions == 1 else f"{name} x{self.repetitions}"

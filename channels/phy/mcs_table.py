@@ -42,6 +42,8 @@ __all__ = [
 
 #: The 5G-like candidate set for coded links (nominal rates), most robust first.
 CODED_MCS: tuple[MCS, ...] = (
+    MCS("bpsk", 0.21, repetitions=4),  # below 1/5: the codeword sent 4 (2) times, LLRs combined
+    MCS("bpsk", 0.21, repetitions=2),
     MCS("bpsk", 0.21),  # the lowest rate 5G LDPC takes (k/n >= 1/5) with k in whole payload bytes
     MCS("bpsk", 1 / 3),
     MCS("bpsk", 1 / 2),

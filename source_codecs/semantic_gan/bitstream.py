@@ -2,8 +2,8 @@
 
 Layout (bytes)::
 
-    0        version (3 bits) | rate point (2 bits: 0 low, 1 mid, 2 high) | log2 map factor (2 bits)
-             | enhancement flag E (1 bit)
+    0        version (2 bits) | rate point (2 bits: 0 low, 1 mid, 2 high) | log2 map factor (3 bits:
+             map factor 1..32) | enhancement flag E (1 bit)
     1        latent rows per latent packet, R (1..255)
     2..      packet lengths as LEB128 varints: the map packet, then every latent packet but the last
              (the last one takes the remaining bytes), or with E = 1 every latent packet (the
@@ -23,14 +23,16 @@ leaves nothing to decode from.
 
 from __future__ import annotations
 
-__all__ = ["Packets", "pack", "unpack"]
+__all__ = ["MAP_FACTORS", "RATES", "Packets", "pack", "unpack"]
 
 from dataclasses import dataclass
 
 from source_codecs.errors import DecodeError
 
-VERSION = 1
+VERSION = 2
 RATES: tuple[str, ...] = ("low", "mid", "high")
+MAP_FACTORS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+"""Resolutions 1 / factor at which the label map can be coded."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Packets:
     """The content of a stream.
 
     :param rate: rate point, ``low``, ``mid`` or ``high``.
-    :param map_factor: the map is coded at 1 / map_factor resolution (1, 2 or 4).
+    :param map_factor: the map is coded at 1 / map_factor resolution (one of :data:`MAP_FACTORS`).
     :param rows: latent rows per latent packet.
     :param map_packet: the coded label map.
     :param latent_packets: the coded latent stripes, top to bottom.
@@ -85,10 +87,10 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 def pack(packets: Packets) -> bytes:
     """The stream of ``packets`` (see the module docstring)."""
-    if not 1 <= packets.rows <= 255 or packets.map_factor not in (1, 2, 4):
+    if not 1 <= packets.rows <= 255 or packets.map_factor not in MAP_FACTORS:
         raise ValueError(f"cannot pack rows={packets.rows}, map_factor={packets.map_factor}")
     flag = int(bool(packets.enhancement))
-    first = VERSION << 5 | RATES.index(packets.rate) << 3 | packets.map_factor.bit_length() - 1 << 1
+    first = VERSION << 6 | RATES.index(packets.rate) << 4 | packets.map_factor.bit_length() - 1 << 1
     body = [packets.map_packet, *packets.latent_packets, packets.enhancement]
     lengths = body[: len(body) - 2 + flag]
     header = bytes([first | flag, packets.rows]) + b"".join(_varint(len(p)) for p in lengths)
@@ -101,7 +103,12 @@ def unpack(data: bytes, latent_rows: int) -> Packets:
     :param latent_rows: ``ceil(H / 16)`` of the image the receiver expects.
     :raises DecodeError: wrong version or rate point, or lengths that do not fit the stream.
     """
-    if len(data) < 2 or data[0] >> 5 != VERSION or (data[0] >> 3) & 3 > 2:
+    if (
+        len(data) < 2
+        or data[0] >> 6 != VERSION
+        or (data[0] >> 4) & 3 > 2
+        or (data[0] >> 1) & 7 >= len(MAP_FACTORS)
+    ):
         raise DecodeError("semantic_gan: not a semantic_gan stream (bad header)")
     rows, flag = data[1], data[0] & 1
     if rows == 0:
@@ -118,8 +125,8 @@ def unpack(data: bytes, latent_rows: int) -> Packets:
     if spans[-1][0] > len(data):
         raise DecodeError(f"semantic_gan: packet lengths exceed the {len(data)}-byte stream")
     return Packets(
-        rate=RATES[(data[0] >> 3) & 3],
-        map_factor=1 << ((data[0] >> 1) & 3),
+        rate=RATES[(data[0] >> 4) & 3],
+        map_factor=MAP_FACTORS[(data[0] >> 1) & 7],
         rows=rows,
         map_packet=data[slice(*spans[1])],
         latent_packets=tuple(data[slice(*s)] for s in spans[2 : len(spans) - flag]),

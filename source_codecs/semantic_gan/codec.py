@@ -24,7 +24,7 @@ from source_codecs.layered import LayeredCodec
 from source_codecs.params import Param
 from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
-from source_codecs.semantic_gan.bitstream import RATES, Packets, pack, unpack
+from source_codecs.semantic_gan.bitstream import MAP_FACTORS, RATES, Packets, pack, unpack
 from source_codecs.semantic_gan.enhancement import (
     RESIDUAL_CODECS,
     decode_residual,
@@ -73,7 +73,8 @@ class SemanticGANCodec(LayeredCodec):
     :param map_scale: resolution at which the label map is coded (1, 1/2 or 1/4, nearest
         neighbour; the receiver repeats it back to full size). The shipped models were trained on
         maps at 1/4 (their ``config.map_factor``); a finer map costs more bytes and is not what
-        they learnt from.
+        they learnt from. A budget too small for this map alone gets the map alone at 1/8, 1/16
+        or 1/32 resolution.
     :param enhancement: ``none``; ``low`` / ``mid`` / ``high`` (about 0.05 / 0.15 / 0.4 bpp, less
         if the budget is tighter); or ``auto`` (every byte of the budget the base leaves).
     :param enhancement_codec: the classical codec of the residual (``bpg`` measured best:
@@ -139,13 +140,14 @@ class SemanticGANCodec(LayeredCodec):
         """Base layer stream of the largest allowed rate point within ``max_bytes``.
 
         Below the lowest allowed rate point, latent packets are left out (bottom band first; see
-        :meth:`_left_out`), down to the map alone: the semantics still arrive.
+        :meth:`_left_out`), down to the map alone, and below that the map alone is coded coarser
+        (1/8 ... 1/32 resolution; see :meth:`_coarser_map`): the semantics still arrive.
 
         :param image: uint8 [H, W, 3].
         :param labels: uint8 [H, W] trainIds (required).
         :param leave_out: False: no packet is left out; a budget below the lowest rate point raises.
-        :raises BudgetTooSmall: even the header and the map exceed ``max_bytes`` (with
-            ``leave_out=False``: the lowest rate point does).
+        :raises BudgetTooSmall: even the header and the map at 1/32 resolution exceed
+            ``max_bytes`` (with ``leave_out=False``: the lowest rate point does).
         """
         height, width = check_image(image)
         if labels is None or labels.shape != (height, width) or labels.dtype != np.uint8:
@@ -171,19 +173,32 @@ class SemanticGANCodec(LayeredCodec):
                 return stream
         if not leave_out:
             raise BudgetTooSmall(self.name, max_bytes, len(stream))
-        return self._left_out(packets, max_bytes)
+        return self._left_out(packets, max_bytes) or self._coarser_map(packets, labels, max_bytes)
 
-    def _left_out(self, packets: Packets, max_bytes: int) -> bytes:
+    @staticmethod
+    def _left_out(packets: Packets, max_bytes: int) -> bytes | None:
         """The stream of ``packets`` (the smallest rate point) with latent packets left out, bottom
         band first, until it fits ``max_bytes``: a left-out packet is sent empty and its band is
-        regenerated from the map alone, down to the map alone.
-
-        :raises BudgetTooSmall: even header + map exceed ``max_bytes``.
-        """
+        regenerated from the map alone, down to the map alone; None if even that does not fit."""
         latent = list(packets.latent_packets)
         for i in reversed(range(len(latent))):
             latent[i] = b""
             stream = pack(replace(packets, latent_packets=tuple(latent)))
+            if len(stream) <= max_bytes:
+                return stream
+        return None
+
+    def _coarser_map(self, packets: Packets, labels: np.ndarray, max_bytes: int) -> bytes:
+        """The map alone (every latent packet left out) at the finest resolution coarser than
+        ``packets``' that fits ``max_bytes``.
+
+        :raises BudgetTooSmall: even the map at the coarsest resolution does not fit.
+        """
+        empty = tuple(b"" for _ in packets.latent_packets)
+        for factor in (f for f in MAP_FACTORS if f > packets.map_factor):
+            small = downscale_map(labels, factor)
+            coarse = replace(packets, map_factor=factor, map_packet=encode_labels(small))
+            stream = pack(replace(coarse, latent_packets=empty))
             if len(stream) <= max_bytes:
                 return stream
         raise BudgetTooSmall(self.name, max_bytes, len(stream))
