@@ -37,12 +37,35 @@ METRIC_COLUMNS = ["miou", "lpips", "fid", "kid", "psnr", "ms_ssim"]
 
 
 def points(args: argparse.Namespace) -> list[tuple[str, str, dict, float | None]]:
-    """(codec row, codec name, params, target bpp or None) of every point."""
-    out = [("semantic_gan", "semantic_gan", {"rate": r}, None) for r in ("low", "mid", "high")]
-    out += [(c, c, {}, bpp) for c in args.codecs for bpp in args.bpp]
-    if "hyperprior" in args.learned:
-        out += [("hyperprior", "hyperprior", {"rate": q}, None) for q in ("q1", "q2", "q3")]
-    return out + [("original", "original", {}, None)]
+    """(codec row, codec name, params, target bpp or None) of every point of ``args.parts``."""
+    out = []
+    if "learned" in args.parts:
+        out += [("semantic_gan", "semantic_gan", {"rate": r}, None) for r in ("low", "mid", "high")]
+    if "classical" in args.parts:
+        out += [(c, c, {}, bpp) for c in args.codecs for bpp in args.bpp]
+    if "learned" in args.parts:
+        if "hyperprior" in args.learned:
+            out += [("hyperprior", "hyperprior", {"rate": q}, None) for q in ("q1", "q2", "q3")]
+        out += [("original", "original", {}, None)]
+    return out
+
+
+def measure(args: argparse.Namespace) -> pd.DataFrame:
+    """Evaluate every point of ``args.parts`` on ``args.num_images`` scenes; ``seconds`` per point."""
+    samples, fallback = load_scenes(args.num_images)
+    scorer = make_scorer(samples, args.device)
+    pixels = samples[0].image.shape[0] * samples[0].image.shape[1]
+    rows = []
+    for row, name, params, bpp in points(args):
+        started = time.perf_counter()
+        budget = None if bpp is None else int(bpp * pixels / 8)
+        result = evaluate(make_codec(name, params), samples, fallback, scorer, budget)
+        label = ",".join(f"{k}={v}" for k, v in params.items()) or (f"target={bpp}" if bpp else "")
+        rows.append({"codec": row, "params": label, **{k: v for k, v in result.items()
+                                                        if k != "bytes"},
+                     "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
+        print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
 
 
 def interpolate(frame: pd.DataFrame, codec: str, bpp: float, metric: str) -> float:
@@ -127,27 +150,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codecs", nargs="+", default=CLASSICAL)
     parser.add_argument("--learned", nargs="*", default=["hyperprior"])
     parser.add_argument("--bpp", nargs="+", type=float, default=[0.02, 0.035, 0.06, 0.12, 0.25])
+    parser.add_argument("--parts", nargs="+", choices=("learned", "classical"),
+                        default=["learned", "classical"],
+                        help="learned: semantic_gan, --learned and original; classical: --codecs "
+                        "at --bpp (run the two as separate processes to use two cores)")  # fmt: skip
+    parser.add_argument("--rows-out", type=Path, help="also write the measured rows to this CSV")
+    parser.add_argument("--merge", nargs="+", type=Path,
+                        help="measure nothing: write the report from these --rows-out CSVs")  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    samples, fallback = load_scenes(args.num_images)
-    scorer = make_scorer(samples, args.device)
-    pixels = samples[0].image.shape[0] * samples[0].image.shape[1]
-    rows = []
-    for row, name, params, bpp in points(args):
-        budget = None if bpp is None else int(bpp * pixels / 8)
-        result = evaluate(make_codec(name, params), samples, fallback, scorer, budget)
-        label = ",".join(f"{k}={v}" for k, v in params.items()) or (f"target={bpp}" if bpp else "")
-        rows.append({"codec": row, "params": label, **{k: v for k, v in result.items()
-                                                        if k != "bytes"}})  # fmt: skip
-        print(rows[-1], flush=True)
-    frame = pd.DataFrame(rows)
+    if args.merge:
+        frame = pd.concat([pd.read_csv(p) for p in args.merge], ignore_index=True)
+        frame["params"] = frame["params"].fillna("")
+    else:
+        frame = measure(args)
+    if args.rows_out:
+        frame.to_csv(args.rows_out, index=False)
+    codecs = [c for c in args.codecs if c in set(frame["codec"])]
+    if not codecs or not {"semantic_gan", "original"} <= set(frame["codec"]):
+        return 0  # one part alone (--rows-out): the report needs both
     plot(frame, args.report.with_suffix(""))
     setting = (
         f"{args.num_images} synthetic test scenes, 256x512, seed 0. Classical codecs rate-controlled "
         "to each target; `fit` = fraction of images that fit (those that do not are scored as the "
-        "mean-colour fallback, and their bpp is not averaged)."
+        "mean-colour fallback, and their bpp is not averaged). `seconds` = wall time of each point; "
+        f"{frame['seconds'].sum():.0f} s in all."
     )
-    body = ["## Targets", "", *targets(frame, args.codecs), "", "## All points", "",
+    body = ["## Targets", "", *targets(frame, codecs), "", "## All points", "",
             markdown_table(frame), "", "Plots: `benchmarks/results/rate_perception/<metric>.png`."]  # fmt: skip
     write_report(args.report, "Rate against perception and semantics (error-free)", start, setting,
                  body, argv)  # fmt: skip
