@@ -1,7 +1,7 @@
 """The headline curves: semantic quality against SNR for every codec, with the capacity envelope.
 
     python benchmarks/snr_sweep.py [--num-images 4] [--height 256] [--width 512]
-        [--experiments auto_awgn auto_rayleigh fixed_awgn fixed_rayleigh tdlc]
+        [--experiments auto_awgn auto_rayleigh fixed_awgn fixed_rayleigh uep_awgn uep_rayleigh tdlc]
         [--codecs semantic_gan bpg jpeg2000 ...] [--ratios 1/96 1/48 1/24] [--side-ratios 1/48]
         [--snr-start -5 --snr-stop 20 --snr-step 2.5] [--workers 2] [--out runs/snr_sweep]
 
@@ -12,6 +12,8 @@ with ``--resume``, so an interrupted sweep continues where it stopped. Experimen
   too), over AWGN and Rayleigh block fading (``block_length`` 64 symbols).
 - ``fixed_awgn`` / ``fixed_rayleigh``: the same with one fixed MCS (16-QAM r=1/2; the layered base
   on QPSK r=1/3): the classical cliff.
+- ``uep_awgn`` / ``uep_rayleigh``: as ``fixed_``, with the layered base on BPSK r=0.21 sent twice
+  (unequal error protection: the semantic map survives down to -6 dB, the enhancement keeps 16-QAM).
 - ``tdlc``: the headline codecs over OFDM on 3GPP TDL-C (300 ns, 30 km/h, LS channel estimation).
 
 ``--side-ratios`` restricts the fixed-MCS and TDL-C experiments to fewer bandwidth ratios (default: all).
@@ -52,6 +54,7 @@ LEARNED = ["hyperprior", "deepjscc"]
 HEADLINE = [LAYERED, "bpg", "deepjscc"]
 FIXED_MCS = {"modulation": "16qam", "code_rate": 0.5}
 FIXED_BASE_MCS = {"modulation": "qpsk", "code_rate": 0.33}
+UEP_BASE_MCS = {"modulation": "bpsk", "code_rate": 0.21, "repetitions": 2}
 BLOCK_LENGTH = 64
 TDLC = {
     "model": "ofdm",
@@ -91,6 +94,8 @@ def experiments(args: argparse.Namespace) -> dict[str, dict]:
         "auto_rayleigh": (codecs + ["original"], rayleigh, "auto"),
         "fixed_awgn": ([c for c in codecs if c not in LEARNED], awgn, "fixed"),
         "fixed_rayleigh": ([c for c in codecs if c not in LEARNED], rayleigh, "fixed"),
+        "uep_awgn": ([c for c in codecs if c not in LEARNED], awgn, "uep"),
+        "uep_rayleigh": ([c for c in codecs if c not in LEARNED], rayleigh, "uep"),
         "tdlc": (headline, TDLC, "auto"),
     }
     out = {}
@@ -101,8 +106,9 @@ def experiments(args: argparse.Namespace) -> dict[str, dict]:
             "bandwidth_ratio": ratios,
             "snr_db": {"start": args.snr_start, "stop": args.snr_stop, "step": args.snr_step},
         }
-        if mcs == "fixed":
-            link |= {"mcs": FIXED_MCS, "base_mcs": FIXED_BASE_MCS}
+        if mcs != "auto":
+            base = FIXED_BASE_MCS if mcs == "fixed" else UEP_BASE_MCS
+            link |= {"mcs": FIXED_MCS, "base_mcs": base}
         out[name] = {
             "seed": 0,
             "device": args.device,
@@ -255,7 +261,7 @@ def beats_classical(frame: pd.DataFrame) -> tuple[int, int, int]:
     ours = frame[frame["codec"] == LAYERED].set_index(["bandwidth_ratio", "snr_db"])
     best = classical.groupby(["bandwidth_ratio", "snr_db"]).agg(miou=("miou", "max"),
                                                                  lpips=("lpips", "min"))  # fmt: skip
-    joined = ours.join(best, rsuffix="_best", how="inner")
+    joined = ours.join(best.add_suffix("_best"), how="inner")
     return (int((joined["miou"] >= joined["miou_best"]).sum()),
             int((joined["lpips"] <= joined["lpips_best"]).sum()), len(joined))  # fmt: skip
 
@@ -295,7 +301,8 @@ def report(summary: pd.DataFrame, envelopes: pd.DataFrame, seconds: dict, comman
         "",
         "Synthetic street scenes (test split, seed 0). `semantic_gan` = the layered codec (base rate "
         "`low`, enhancement `auto`, base layer on `base_mcs`). Fixed-MCS experiments: 16-QAM r=1/2 "
-        "(the semantic GAN's base layer on QPSK r=1/3). Rayleigh = block fading, "
+        "(the semantic GAN's base layer on QPSK r=1/3; in the `uep_` ones on BPSK r=0.21 sent "
+        "twice, the classical codecs as in `fixed_`). Rayleigh = block fading, "
         f"{BLOCK_LENGTH} symbols per coefficient. Envelope = BPG error-free at rho * 3 * capacity bpp.",
         "",
     ]
@@ -333,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--experiments", nargs="+",
                         default=["auto_awgn", "auto_rayleigh", "fixed_awgn", "fixed_rayleigh",
-                                 "tdlc"])  # fmt: skip
+                                 "uep_awgn", "uep_rayleigh", "tdlc"])  # fmt: skip
     parser.add_argument("--codecs", nargs="+", default=[LAYERED, *CLASSICAL, *LEARNED])
     parser.add_argument("--ratios", nargs="+", default=["1/96", "1/48", "1/24"])
     parser.add_argument("--side-ratios", nargs="+", help="ratios of the fixed and tdlc experiments")
