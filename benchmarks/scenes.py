@@ -69,6 +69,7 @@ def main() -> None:
 
     source = SyntheticScenes(args.num_scenes, args.height, args.width, seed=0, split="test")
     source[0]  # warm-up (imports, caches)
+    load_start = os.getloadavg()[0]
     wall = time.perf_counter()
     pixels, presence, per_scene, cpu = statistics(source)
     wall = (time.perf_counter() - wall) / args.num_scenes
@@ -86,8 +87,9 @@ def main() -> None:
         f"- Command: `python {' '.join(['benchmarks/scenes.py', *sys.argv[1:]])}` "
         "(pinned to one CPU, OMP_NUM_THREADS=1).",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
-        f"Python {platform.python_version()}, numpy {np.__version__}; load average at the end "
-        f"{os.getloadavg()[0]:.2f}.",
+        f"Python {platform.python_version()}, numpy {np.__version__}; 1-minute load average "
+        f"{load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end (other processes "
+        "share the machine's CPUs and caches; process CPU time rises with the load).",
         "",
         "| trainId | class | pixel share | scenes containing it |",
         "|---:|---|---:|---:|",

@@ -17,7 +17,8 @@ from simulator.data import (
 )
 from simulator.data.cityscapes import CITYSCAPES_MEAN, label_ids_to_train_ids
 from simulator.data.synthetic.canvas import Canvas
-from simulator.data.synthetic.shapes import ellipse, polygon
+from simulator.data.synthetic.categorical import Categorical
+from simulator.data.synthetic.shapes import box_grid, ellipse, polygon
 
 VALID = set(range(19)) | {IGNORE_INDEX}
 
@@ -105,6 +106,50 @@ def test_canvas_writes_labels_with_the_pixels():
     red, green = canvas.image[0] > 100, canvas.image[1] > 100
     assert np.array_equal(red, canvas.labels == 13) and np.array_equal(green, canvas.labels == 8)
     assert (canvas.labels == 8).sum() > 100 and (canvas.labels == 13).sum() > 100
+
+
+def _half_planes(xs, ys, yc, xc):
+    """Reference for :func:`polygon`: the edges of a convex polygon tested one by one in float32."""
+    n = len(xs)
+    area = sum(xs[k] * ys[(k + 1) % n] - xs[(k + 1) % n] * ys[k] for k in range(n))
+    sign = 1.0 if area >= 0 else -1.0
+    inside = np.ones((yc.shape[0], xc.shape[1]), dtype=bool)
+    for k in range(n):
+        ax, ay, bx, by = xs[k], ys[k], xs[(k + 1) % n], ys[(k + 1) % n]
+        a, b = sign * (bx - ax), sign * (by - ay)
+        inside &= a * yc - b * xc >= np.float32(a * ay - b * ax)
+    return inside
+
+
+def test_polygon_matches_edge_by_edge_half_planes():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.integers(3, 13))
+        t = np.sort(rng.uniform(0, 2 * np.pi, n))[:: int(rng.choice([1, -1]))]
+        radius = rng.uniform(0.2, 30) * (rng.random() < 0.9)  # some collapse to a point
+        xs = (rng.uniform(-10, 70) + radius * np.cos(t)).tolist()
+        ys = (rng.uniform(-10, 50) + radius * np.sin(t)).tolist()
+        region, grid = (
+            polygon((40, 60), xs, ys),
+            box_grid((40, 60), min(xs), min(ys), max(xs), max(ys)),
+        )
+        inside = None if grid is None else _half_planes(xs, ys, grid[2], grid[3])
+        if inside is None or not inside.any():
+            assert region is None
+        else:
+            assert (region.top, region.left) == grid[:2]
+            assert np.array_equal(region.mask, inside)
+
+
+def test_categorical_draws_what_generator_choice_draws():
+    options, weights = ("gap", "wall", "fence", "hedge"), (0.35, 0.25, 0.25, 0.15)
+    categorical = Categorical(options, weights)
+    fast, reference = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(2000):
+        assert categorical.draw(fast) == str(reference.choice(options, p=weights))
+    assert fast.random() == reference.random()  # both streams at the same place
+    with pytest.raises(ValueError):
+        Categorical(options, (0.5, 0.5, 0.5, 0.5))
 
 
 def test_samples_source_cycles_skimage_photos():

@@ -36,6 +36,13 @@ class Camera:
         v = self.horizon + self.focal * (self.elevation - np.asarray(y, dtype=np.float64)) / z
         return u, v
 
+    def point(self, x: float, y: float, z: float) -> tuple[float, float]:
+        """Image position ``(x, y)`` of one world point, with the arithmetic of :meth:`project`."""
+        return (
+            self.center + self.focal * x / z,
+            self.horizon + self.focal * (self.elevation - y) / z,
+        )
+
     def scale(self, z: float) -> float:
         """Pixels per metre of a frontal object at depth ``z`` metres."""
         return self.focal / z

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["Canvas", "Region"]
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,17 +19,27 @@ class Region:
     :param top: First row of the mask's box.
     :param left: First column of the mask's box.
     :param mask: [h, w] bool, the pixels of the box that belong to the region.
+    :param solid: Every pixel of the box belongs to the region (``mask`` is all True), so painting
+        needs no mask.
     """
 
     top: int
     left: int
     mask: np.ndarray
+    solid: bool = False
 
-    @property
-    def box(self) -> tuple[slice, slice]:
-        """Row and column slices of the region's box in the canvas."""
+    box: tuple[slice, slice] = field(init=False, repr=False, compare=False)
+    """Row and column slices of the region's box in the canvas."""
+
+    def __post_init__(self) -> None:
         h, w = self.mask.shape
-        return slice(self.top, self.top + h), slice(self.left, self.left + w)
+        box = slice(self.top, self.top + h), slice(self.left, self.left + w)
+        object.__setattr__(self, "box", box)  # frozen: set once, here
+
+    @classmethod
+    def filled(cls, top: int, left: int, height: int, width: int) -> Region:
+        """The whole ``height x width`` box at ``(top, left)``."""
+        return cls(top, left, np.ones((height, width), dtype=bool), solid=True)
 
     def __sub__(self, other: Region | None) -> Region:
         """The pixels of ``self`` that are not in ``other``."""
@@ -49,6 +59,12 @@ class Region:
 
 def _is_zero(amplitude: float | np.ndarray) -> bool:
     return amplitude == 0 if isinstance(amplitude, (int, float)) else not np.any(amplitude)
+
+
+def _float32(amplitude: float | np.ndarray) -> np.float32 | np.ndarray:
+    return (
+        np.float32(amplitude) if isinstance(amplitude, float) else np.asarray(amplitude, np.float32)
+    )
 
 
 class Canvas:
@@ -91,43 +107,64 @@ class Canvas:
         if region is None:
             return
         rows, cols = region.box
-        rgb = np.asarray(color, dtype=np.float32)
+        where = True if region.solid else region.mask
+        rgb = np.asarray(color)
         if rgb.ndim == 1:
             rgb = rgb[:, None, None]
-        if not (_is_zero(texture) and _is_zero(stains)):
-            rgb = rgb * self.gain(region, texture, stains)
-        np.copyto(self.image[:, rows, cols], rgb, where=region.mask)
-        np.copyto(self.labels[rows, cols], label, where=region.mask, casting="unsafe")
+        target = self.image[:, rows, cols]
+        gain = self._texture(region, texture, stains)
+        if gain is None:
+            np.copyto(target, rgb, where=where, casting="unsafe")
+        else:
+            np.multiply(rgb.astype(np.float32, copy=False), gain, out=target, where=where)
+        np.copyto(self.labels[rows, cols], label, where=where, casting="unsafe")
 
     def gain(
         self, region: Region, texture: float | np.ndarray, stains: float | np.ndarray
     ) -> np.ndarray:
         """[h, w] float32 brightness factors over the region's box: ``1 + texture*grain + stains*blotch``."""
+        gain = self._texture(region, texture, stains)
+        return np.ones(region.mask.shape, dtype=np.float32) if gain is None else gain
+
+    def _texture(
+        self, region: Region, texture: float | np.ndarray, stains: float | np.ndarray
+    ) -> np.ndarray | None:
+        """:meth:`gain`, or `None` where both amplitudes are zero (a zero term adds exactly nothing,
+        so it is skipped)."""
         rows, cols = region.box
-        return (
-            1.0
-            + np.asarray(texture, dtype=np.float32) * self.grain[rows, cols]
-            + np.asarray(stains, dtype=np.float32) * self.blotch[rows, cols]
-        )
+        total = None
+        for amplitude, noise in ((texture, self.grain), (stains, self.blotch)):
+            if _is_zero(amplitude):
+                continue
+            term = _float32(amplitude) * noise[rows, cols]
+            if total is None:
+                term += 1.0
+                total = term
+            else:
+                total += term
+        return total
 
     def shade(self, region: Region | None, factor: float) -> None:
         """Multiply the image inside ``region`` by ``factor`` (shadows); labels are unchanged."""
         if region is None:
             return
         rows, cols = region.box
-        for ch in range(3):
-            plane = self.image[ch, rows, cols]
-            np.multiply(plane, np.float32(factor), out=plane, where=region.mask)
+        target = self.image[:, rows, cols]
+        np.multiply(target, np.float32(factor), out=target, where=region.mask)
 
     def finish(self, rng: np.random.Generator, exposure: float, noise: float) -> np.ndarray:
-        """Apply exposure and sensor noise, quantise.
+        """Apply exposure and sensor noise, quantise (the last call: it overwrites :attr:`image`).
 
         :param rng: Random generator for the sensor noise (consumed).
         :param exposure: Global brightness gain.
         :param noise: Standard deviation of the additive sensor noise, in 0..255 units.
         :return: [height, width, 3] uint8 RGB.
         """
-        grain = rng.standard_normal((self.height, self.width), dtype=np.float32) * np.float32(noise)
-        out = self.image * np.float32(exposure) + (grain + np.float32(0.5))
+        grain = rng.standard_normal((self.height, self.width), dtype=np.float32)
+        grain *= np.float32(noise)
+        grain += np.float32(0.5)
+        out = self.image  # exposed in place: the canvas is done
+        out *= np.float32(exposure)
+        out += grain
         np.clip(out, 0, 255, out=out)
-        return np.ascontiguousarray(out.astype(np.uint8).transpose(1, 2, 0))
+        return np.stack(out.astype(np.uint8), axis=-1)  # quantised planes, then interleaved

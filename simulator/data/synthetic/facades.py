@@ -43,24 +43,59 @@ def _paint_surface(
     :param light: Brightness of the surface's side (sun / shade).
     """
     kind, height = seg["kind"], seg["height"]
+    sky = layout.sky_horizon[:, None, None]
+    color = np.asarray(seg["color"], np.float32)
+    color = np.moveaxis(color if color.ndim > 1 else color[None, None], -1, 0)  # [3, ., .]
+    if np.any(kind == BUILDING):
+        color = _glaze(color, along, y, seg, sky)
+    ambient = (0.78 + 0.22 * np.clip(y * np.float32(0.25), 0, 1)) * np.float32(light)
+    # float64 from here on; the coping of a wall catches more light
+    if np.any(kind == WALL):
+        ambient = ambient * np.where((kind == WALL) & (y > height - 0.12), 1.2, 1.0)
+    else:
+        ambient = ambient.astype(np.float64)
+    shade = ambient * canvas.gain(region, _GRAIN[kind], 0.12)
+    shape = region.mask.shape
+    canvas.paint(region, _hazy(color, shade, sky, haze), np.broadcast_to(_LABEL[kind], shape))
+
+
+def _glaze(
+    color: np.ndarray, along: np.ndarray, y: np.ndarray, seg: dict[str, np.ndarray], sky: np.ndarray
+) -> np.ndarray:
+    """``color`` ([3, ., .]) with building windows and shop fronts replaced by glass, which mirrors
+    more of the ``sky`` higher up; arguments as in :func:`_paint_surface`; returns [3, h, w]."""
+    kind, height = seg["kind"], seg["height"]
     u = frac(along / seg["bay"])
     v = frac(y / seg["storey"])
     windows = (u > 0.28) & (u < 0.72) & (v > 0.3) & (v < 0.78) & (y > 3.6) & (y < height - 0.8)
     shop_bay = frac(along / (2.0 * seg["bay"])) < 0.7
     glass = (kind == BUILDING) & (windows | (shop_bay & (y > 0.3) & (y < 2.7)))
+    opaque = ~glass
     reflect = np.clip(y / np.maximum(height, 1.0), 0, 1) * np.float32(0.45)
-    sky, pane = layout.sky_horizon[:, None, None], _GLASS[:, None, None]
-    glazing = pane + (sky - pane) * reflect
-    color = np.asarray(seg["color"], np.float32)
-    color = np.moveaxis(color if color.ndim > 1 else color[None, None], -1, 0)  # [3, ., .]
-    color = color + (glazing - color) * glass
-    ambient = (0.78 + 0.22 * np.clip(y * np.float32(0.25), 0, 1)) * np.float32(light)
-    ambient = ambient * np.where((kind == WALL) & (y > height - 0.12), 1.2, 1.0)
-    gain = canvas.gain(region, _GRAIN[kind], 0.12)
-    color = color * (ambient * gain)
-    color = color + (sky - color) * np.asarray(haze, np.float32)
-    shape = region.mask.shape
-    canvas.paint(region, np.broadcast_to(color, (3, *shape)), np.broadcast_to(_LABEL[kind], shape))
+    glazed = np.empty((3, *glass.shape), dtype=np.float32)
+    for ch, out in enumerate(glazed):  # color + (glazing - color) on glass, color elsewhere
+        np.multiply(sky[ch] - _GLASS[ch], reflect, out=out)
+        out += _GLASS[ch]
+        out -= color[ch]
+        out += color[ch]
+        np.copyto(out, color[ch], where=opaque)
+    return glazed
+
+
+def _hazy(color: np.ndarray, shade: np.ndarray, sky: np.ndarray, haze: np.ndarray) -> np.ndarray:
+    """[3, h, w] float32 ``color * shade``, a fraction ``haze`` of the way to ``sky``.
+
+    Computed in float64 one channel at a time (two [h, w] buffers instead of [3, h, w] temporaries).
+    """
+    lit, hazy = np.empty(shade.shape), np.empty(shade.shape)
+    out = np.empty((3, *shade.shape), dtype=np.float32)
+    for ch in range(3):
+        np.multiply(color[ch], shade, out=lit)
+        np.subtract(sky[ch], lit, out=hazy)
+        hazy *= haze
+        hazy += lit
+        out[ch] = hazy
+    return out
 
 
 def _segment_table(segments: tuple[FacadeSegment, ...]) -> dict[str, np.ndarray]:

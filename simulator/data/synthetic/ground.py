@@ -41,8 +41,12 @@ def paint_sky(canvas: Canvas, layout: StreetLayout, rng: np.random.Generator) ->
     threshold = 0.55 - 0.7 * layout.cloudiness
     alpha = np.clip((clouds - threshold) * np.float32(1 / 0.3), 0.0, 0.95)
     white = 235.0 - 50.0 * np.clip(clouds - threshold, 0, 1)
-    color = color + (white - color) * alpha
-    canvas.paint(Region(0, 0, np.ones((rows, canvas.width), dtype=bool)), color, SKY)
+    sky = np.empty((3, rows, canvas.width), dtype=np.float32)
+    for ch, out in enumerate(sky):  # color + (white - color) * alpha
+        np.subtract(white, color[ch], out=out)
+        out *= alpha
+        out += color[ch]
+    canvas.paint(Region.filled(0, 0, rows, canvas.width), sky, SKY)
 
 
 _GROUND_COLORS = {
@@ -52,6 +56,29 @@ _GROUND_COLORS = {
 }  # class -> (RGB, grain amplitude, stain amplitude)
 _PAINT = np.array((215, 215, 205), dtype=np.float32)
 _CURB = np.array((190, 188, 182), dtype=np.float32)
+_JOINT_SHADE = 1.0 - 0.18  # brightness of the joints between sidewalk tiles
+
+ASPHALT, PAVING, GRASS, MARKING, CURB, JOINT = range(6)
+"""Ground surfaces: one colour and one class each (markings are road, curbs and joints sidewalk)."""
+
+
+def _surface_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per surface: [3, 6] float32 RGB, [6] uint8 trainId, [6] float32 grain and stain amplitudes.
+
+    The colours of markings, curbs and tile joints are mixed from the road and sidewalk colours
+    in float32 (the joints' shade in float64, then rounded), as a per-pixel blend would.
+    """
+    labels = np.array([ROAD, SIDEWALK, TERRAIN, ROAD, SIDEWALK, SIDEWALK], dtype=np.uint8)
+    rgb = np.array([_GROUND_COLORS[int(k)][0] for k in labels], dtype=np.float32).T
+    rgb[:, MARKING] += _PAINT - rgb[:, MARKING]
+    rgb[:, CURB] += _CURB - rgb[:, CURB]
+    rgb[:, JOINT] = rgb[:, JOINT].astype(np.float64) * _JOINT_SHADE
+    grain = np.array([_GROUND_COLORS[int(k)][1] for k in labels], dtype=np.float32)
+    stains = np.array([_GROUND_COLORS[int(k)][2] for k in labels], dtype=np.float32)
+    return rgb, labels, grain, stains
+
+
+_SURFACE_RGB, _SURFACE_LABEL, _SURFACE_GRAIN, _SURFACE_STAINS = _surface_table()
 
 
 def _markings(layout: StreetLayout, x: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -75,26 +102,38 @@ def paint_ground(canvas: Canvas, layout: StreetLayout) -> None:
     if top >= canvas.height:
         return
     x, z = layout.camera.ground(np.arange(top, canvas.height), np.arange(canvas.width))
+    index = _surfaces(layout, x, z)
+    region = Region.filled(top, 0, *x.shape)
+    gain = canvas.gain(region, _SURFACE_GRAIN.take(index), _SURFACE_STAINS.take(index))
+    haze, toward_sky = fog(z), np.empty(x.shape, dtype=np.float32)
+    color = np.empty((3, *x.shape), dtype=np.float32)
+    for ch, out in enumerate(color):  # surface colour * gain, then hazed: += (sky - it) * haze
+        np.take(_SURFACE_RGB[ch], index, out=out, mode="clip")
+        out *= gain
+        np.subtract(layout.sky_horizon[ch], out, out=toward_sky)
+        toward_sky *= haze
+        out += toward_sky
+    canvas.paint(region, color, _SURFACE_LABEL.take(index))
+
+
+def _surfaces(layout: StreetLayout, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """[R, W] intp surface (``ASPHALT`` ... ``JOINT``) of each ground pixel at lateral offset ``x``
+    and depth ``z``: road with markings, sidewalks with curbs and tile joints, grass beyond."""
     road = (x >= layout.road_left) & (x <= layout.road_right)
     walk = (x >= layout.sidewalk_edge(0)) & (x <= layout.sidewalk_edge(1)) & ~road
-    labels = np.where(road, ROAD, np.where(walk, SIDEWALK, TERRAIN)).astype(np.uint8)
-
-    base = np.zeros((3, 256), dtype=np.float32)
-    grain, stains = np.zeros(256, np.float32), np.zeros(256, np.float32)
-    for cls, (rgb, g, s) in _GROUND_COLORS.items():
-        base[:, cls], grain[cls], stains[cls] = rgb, g, s
-    color = base[:, labels]
-    lines = road & _markings(layout, x, z)
-    color += (_PAINT[:, None, None] - color) * lines
     curb = walk & ((np.abs(x - layout.road_left) < 0.25) | (np.abs(x - layout.road_right) < 0.25))
-    color += (_CURB[:, None, None] - color) * curb
-    tiles = (
+    joints = (
         walk
         & ~curb
         & ((frac(z * np.float32(1 / 0.6)) < 0.08) | (frac(x * np.float32(1 / 0.6)) < 0.08))
     )
-    color *= 1.0 - 0.18 * tiles
-    region = Region(top, 0, np.ones(x.shape, dtype=bool))
-    color *= canvas.gain(region, grain[labels], stains[labels])
-    color += (layout.sky_horizon[:, None, None] - color) * fog(z)
-    canvas.paint(region, color, labels)
+    surface = np.full(x.shape, GRASS, dtype=np.intp)
+    for kind, where in (
+        (PAVING, walk),
+        (ASPHALT, road),
+        (MARKING, road & _markings(layout, x, z)),
+        (CURB, curb),
+        (JOINT, joints),
+    ):
+        np.copyto(surface, kind, where=where)
+    return surface

@@ -9,8 +9,10 @@ import numpy as np
 from simulator.data.synthetic import shapes
 from simulator.data.synthetic.camera import Camera
 from simulator.data.synthetic.canvas import Canvas, Region
+from simulator.data.synthetic.shapes import Coordinates
 
 _CIRCLE = np.linspace(0.0, 2.0 * np.pi, 12, endpoint=False)
+_COS, _SIN = np.cos(_CIRCLE), np.sin(_CIRCLE)
 
 
 class Painter:
@@ -28,18 +30,26 @@ class Painter:
         self.canvas, self.camera = canvas, camera
         self.shape = (canvas.height, canvas.width)
 
-    def region(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Region | None:
+    def _project(
+        self, x: Coordinates, y: Coordinates, z: Coordinates
+    ) -> tuple[list[float], list[float]]:
+        """Image positions ``(u, v)`` of the world points ``(x[k], y[k], z[k])``."""
+        points = [
+            self.camera.point(*p) for p in zip(*map(shapes.coordinates, (x, y, z)), strict=True)
+        ]
+        return [u for u, _ in points], [v for _, v in points]
+
+    def region(self, x: Coordinates, y: Coordinates, z: Coordinates) -> Region | None:
         """Pixels of the convex world polygon with vertices ``(x[k], y[k], z[k])`` (all ``z > 0``)."""
-        u, v = self.camera.project(x, y, z)
-        return shapes.polygon(self.shape, u, v)
+        return shapes.polygon(self.shape, *self._project(x, y, z))
 
-    def frontal(self, z: float, x: np.ndarray, y: np.ndarray) -> Region | None:
+    def frontal(self, z: float, x: Coordinates, y: Coordinates) -> Region | None:
         """Pixels of a convex polygon on the frontal plane at depth ``z``."""
-        return self.region(np.asarray(x), np.asarray(y), np.full(len(x), z))
+        return self.region(x, y, [z] * len(x))
 
-    def side(self, x: float, z: np.ndarray, y: np.ndarray) -> Region | None:
+    def side(self, x: float, z: Coordinates, y: Coordinates) -> Region | None:
         """Pixels of a convex polygon on the side plane at lateral offset ``x``."""
-        return self.region(np.full(len(z), x), np.asarray(y), np.asarray(z))
+        return self.region([x] * len(z), y, z)
 
     def box(self, z: float, x0: float, y0: float, x1: float, y1: float) -> Region | None:
         """Pixels of the frontal rectangle ``[x0, x1] x [y0, y1]`` at depth ``z``."""
@@ -48,9 +58,9 @@ class Painter:
         v0, v1 = cam.horizon + s * (cam.elevation - y1), cam.horizon + s * (cam.elevation - y0)
         return shapes.rectangle(self.shape, cam.center + s * x0, v0, cam.center + s * x1, v1)
 
-    def ground(self, x: np.ndarray, z: np.ndarray) -> Region | None:
+    def ground(self, x: Coordinates, z: Coordinates) -> Region | None:
         """Pixels of a convex polygon lying on the ground, vertices ``(x[k], z[k])``."""
-        return self.region(np.asarray(x), np.zeros(len(x)), np.asarray(z))
+        return self.region(x, [0.0] * len(x), z)
 
     def disc(
         self, plane: str, at: float, cu: float, cy: float, radius: float, inner: float = 0.0
@@ -59,11 +69,10 @@ class Painter:
 
         :param plane: ``"frontal"`` (``at`` = Z, ``cu`` = X) or ``"side"`` (``at`` = X, ``cu`` = Z).
         """
-        a, b = cu + radius * np.cos(_CIRCLE), cy + radius * np.sin(_CIRCLE)
-        const = np.full(len(a), at)
-        x, z = (a, const) if plane == "frontal" else (const, a)
-        u, v = self.camera.project(x, b, z)
-        cx, cv = self.camera.project(*((cu, cy, at) if plane == "frontal" else (at, cy, cu)))
+        a, b = cu + radius * _COS, cy + radius * _SIN
+        const = [at] * len(a)
+        u, v = self._project(a, b, const) if plane == "frontal" else self._project(const, b, a)
+        cx, cv = self.camera.point(*((cu, cy, at) if plane == "frontal" else (at, cy, cu)))
         return shapes.ring(self.shape, u, v, float(cx), float(cv), inner)
 
     def on_plane(self, plane: str, at: float, u: np.ndarray, y: np.ndarray) -> Region | None:
@@ -92,7 +101,7 @@ class Painter:
 
     def ellipse(self, z: float, cx: float, cy: float, rx: float, ry: float) -> Region | None:
         """A frontal axis-aligned ellipse at depth ``z`` (centre and radii in metres)."""
-        u, v = self.camera.project(cx, cy, z)
+        u, v = self.camera.point(cx, cy, z)
         s = self.camera.scale(z)
         return shapes.ellipse(self.shape, float(u), float(v), rx * s, ry * s)
 

@@ -10,6 +10,7 @@ from functools import partial
 
 import numpy as np
 
+from simulator.data.synthetic.categorical import Categorical
 from simulator.data.synthetic.furniture import FURNITURE, draw_furniture
 from simulator.data.synthetic.layout import StreetLayout
 from simulator.data.synthetic.painter import Painter
@@ -18,6 +19,8 @@ from simulator.data.synthetic.vegetation import draw_bush, draw_tree
 from simulator.data.synthetic.vehicles import VEHICLES, draw_vehicle
 
 Draw = Callable[[Painter, np.random.Generator], None]
+_TRAFFIC = Categorical(("car", "truck", "bus", "train"), (0.78, 0.1, 0.09, 0.03))
+_FURNITURE = Categorical(FURNITURE, (0.2, 0.35, 0.2, 0.25))
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,13 @@ def _traffic(rng: np.random.Generator, layout: StreetLayout) -> list[Item]:
     """Moving vehicles in the lanes and parked cars along the curbs, without overlaps in a lane."""
     items: list[Item] = []
     lane_w = (layout.road_right - layout.road_left) / layout.lanes
-    kinds = ("car", "truck", "bus", "train")
     for lane in range(layout.lanes):
         x_lane = layout.road_left + (lane + 0.5) * lane_w
         own = abs(x_lane) < lane_w / 2
         z = float(rng.uniform(7.0, 16.0) if own else rng.uniform(4.0, 12.0))
         while z < 95.0:
             if rng.random() < 0.5:
-                kind = str(rng.choice(kinds, p=(0.78, 0.1, 0.09, 0.03)))
+                kind = _TRAFFIC.draw(rng)
                 x = x_lane + float(rng.normal(0.0, 0.2))
                 items.append(_vehicle(kind, x, z))
                 z += VEHICLES[kind].length
@@ -121,7 +123,7 @@ def _roadside(rng: np.random.Generator, layout: StreetLayout) -> list[Item]:
         x = curb - toward * 0.5
         z = float(rng.uniform(3.0, 12.0))
         while z < 110.0:
-            kind = str(rng.choice(FURNITURE, p=(0.2, 0.35, 0.2, 0.25)))
+            kind = _FURNITURE.draw(rng)
             items.append(Item(z, partial(draw_furniture, kind=kind, x=x, z=z, toward=toward)))
             z += float(rng.uniform(8.0, 28.0))
         verge = layout.verge[side]

@@ -45,15 +45,17 @@ def fractal_noise(
     :return: [height, width] float32 normalised to unit peak amplitude, roughly in [-1, 1].
     """
     total = np.zeros((height, width), dtype=np.float32)
+    term = np.empty_like(total)
     amplitude, norm = 1.0, 0.0
     for k in range(octaves):
         c = cells * 2**k
         if c > width / 2:
             break
-        total += np.float32(amplitude) * value_noise(rng, height, width, c)
+        total += np.multiply(np.float32(amplitude), value_noise(rng, height, width, c), out=term)
         norm += amplitude
         amplitude *= persistence
-    return total / np.float32(norm)
+    total /= np.float32(norm)
+    return total
 
 
 def frac(x: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ def _foliage(
     p: Painter, z: float, cx: float, cy: float, rx: float, ry: float, rgb: np.ndarray
 ) -> None:
     """A blob whose outline is the ellipse ``(cx, cy, rx, ry)`` (metres) roughened by the canvas grain."""
-    u, v = p.camera.project(cx, cy, z)
+    u, v = (np.float64(c) for c in p.camera.point(cx, cy, z))  # the blob's pixels in float64
     s = p.camera.scale(z)
     ax, ay = rx * s * 1.3 + 0.5, ry * s * 1.3 + 0.5
     grid = box_grid(p.shape, float(u) - ax, float(v) - ay, float(u) + ax, float(v) + ay)
@@ -27,12 +27,13 @@ def _foliage(
         return
     top, left, yc, xc = grid
     rows, cols = slice(top, top + yc.shape[0]), slice(left, left + xc.shape[1])
-    r2 = ((xc - u) / (rx * s + 0.5)) ** 2 + ((yc - v) / (ry * s + 0.5)) ** 2
+    dy = (yc - v) / (ry * s + 0.5)  # [h, 1]
+    r2 = ((xc - u) / (rx * s + 0.5)) ** 2 + dy**2
     mask = r2 < 1.0 + 0.6 * p.canvas.grain[rows, cols] + 0.3 * p.canvas.blotch[rows, cols]
     if not mask.any():
         return
     region = Region(top, left, mask)
-    light = np.clip(1.15 - 0.35 * ((yc - v) / (ry * s + 0.5)), 0.7, 1.3)
+    light = np.minimum(np.maximum(1.15 - 0.35 * dy, 0.7), 1.3)  # lit from above
     p.canvas.paint(region, rgb[:, None, None] * light, VEGETATION, texture=0.45, stains=0.15)
 
 
