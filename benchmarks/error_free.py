@@ -22,7 +22,7 @@ import torch
 
 from simulator.data import Sample, make_source
 from simulator.metrics.segmentation import load_segmenter
-from simulator.scoring import Scorer
+from simulator.scoring import Scorer, metric_batch_size
 from source_codecs import BudgetTooSmall, CodecBase
 
 __all__ = [
@@ -69,7 +69,7 @@ def make_scorer(
     """The simulator's scorer for ``samples`` with the shipped segmenter."""
     dev = torch.device(device)
     segmenter = load_segmenter(dev) if "miou" in metrics else None
-    return Scorer(list(metrics), samples, dev, segmenter)
+    return Scorer(list(metrics), samples, dev, segmenter, metric_batch_size(dev))
 
 
 def evaluate(

@@ -20,7 +20,7 @@ from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
 from simulator.digital import Delivery, EncodeCache, deliver_digital, deliver_reference
 from simulator.layered import deliver_layered
-from simulator.scoring import Scorer
+from simulator.scoring import Scorer, metric_batch_size
 from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
 from source_codecs import CodecBase, CodecConfigError, make_codec
 from source_codecs.layered import LayeredCodec
@@ -121,7 +121,13 @@ class LinkSimulator:
         """The metric networks, loaded on first use (validating a configuration does not need them)."""
         if self._scorer is None:
             segmenter = self._segmenter(self._log)
-            self._scorer = Scorer(self.config.metrics, self.samples, self.device, segmenter)
+            self._scorer = Scorer(
+                self.config.metrics,
+                self.samples,
+                self.device,
+                segmenter,
+                metric_batch_size(self.device),
+            )
             for note in self._scorer.notes:
                 self._log(note)
         return self._scorer

@@ -1,8 +1,9 @@
 """Scoring reconstructions: per-image metrics, dataset mIoU and distribution metrics (FID, KID).
 
-A sweep shows the same reconstruction many times (error-free points that share a budget, the fallback
-image of every lost frame), so the per-image results and Inception features are cached by the image's
-content hash: nothing is computed twice, and nothing is approximated.
+A sweep shows the same reconstructions many times (error-free points that share a budget, the fallback
+image of every lost frame), so the results and Inception features of each batch of images (one image on
+the CPU) are cached by the images' content hashes: nothing is computed twice, and nothing is
+approximated.
 """
 
 from __future__ import annotations
@@ -22,11 +23,21 @@ from simulator.metrics import (
     MetricUnavailable,
     make_image_metric,
 )
+from simulator.metrics.miou import confusion_matrix
 
-__all__ = ["ImageScore", "PointScores", "Scorer"]
+__all__ = ["ImageScore", "PointScores", "Scorer", "metric_batch_size"]
 
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips", "lpips_alex")
 NUM_CLASSES = 19
+GPU_BATCH = 16
+"""Images per forward pass of the metric networks on a GPU."""
+
+
+def metric_batch_size(device: torch.device) -> int:
+    """Images per forward pass of the metric networks on ``device``: 1 on the CPU (measured on 2
+    cores at 256x512: batches of 4 are no faster, of 8 and 16 1.4x and 1.8x slower than one image
+    per pass, ``benchmarks/results/metric_batching.md``), :data:`GPU_BATCH` on a GPU."""
+    return 1 if device.type == "cpu" else GPU_BATCH
 
 
 def to_tensor(images: Sequence[np.ndarray], device: torch.device) -> torch.Tensor:
@@ -58,6 +69,8 @@ class Scorer:
     :param samples: the reference images (and labels) of the run.
     :param device: where the networks run.
     :param segmenter: a module mapping float [B, 3, H, W] in [0, 1] to logits [B, 19, H, W], or None.
+    :param batch_size: images per forward pass of the networks (:func:`metric_batch_size`: 1 on the
+        CPU, where batches are slower and every image is cached on its own; larger on a GPU).
     """
 
     def __init__(
@@ -66,8 +79,10 @@ class Scorer:
         samples: Sequence[Sample],
         device: torch.device,
         segmenter: torch.nn.Module | None,
+        batch_size: int = 1,
     ) -> None:
         self.samples = samples
+        self.batch_size = batch_size
         self.device = device
         self.segmenter = segmenter
         self.notes: list[str] = []
@@ -88,47 +103,64 @@ class Scorer:
         self._features: DistributionMetrics | None = (
             DistributionMetrics(device=device) if self.distribution else None
         )
-        self._cache: dict[tuple[int, bytes], ImageScore] = {}
-        self._feature_cache: dict[bytes, torch.Tensor] = {}
+        self._cache: dict[tuple[tuple[int, bytes], ...], list[ImageScore]] = {}
+        self._feature_cache: dict[tuple[bytes, ...], torch.Tensor] = {}
 
-    @torch.inference_mode()
-    def score_image(self, index: int, image: np.ndarray) -> ImageScore:
-        """Score one reconstruction (uint8 [H, W, 3]) of sample ``index``."""
-        digest = hashlib.sha1(image.tobytes()).digest()
-        key = (index, digest)
-        if key in self._cache:
-            return self._cache[key]
-        ref = to_tensor([self.samples[index].image], self.device)
-        rec = to_tensor([image], self.device)
-        values = {name: float(metric(ref, rec)[0]) for name, metric in self.image_metrics.items()}
-        confusion = None
+    def _chunks(self, count: int) -> list[range]:
+        """Positions 0..count-1 in consecutive batches of :attr:`batch_size`."""
+        size = self.batch_size
+        return [range(i, min(i + size, count)) for i in range(0, count, size)]
+
+    def _score_batch(
+        self, indices: Sequence[int], images: Sequence[np.ndarray]
+    ) -> list[ImageScore]:
+        """Score reconstructions ``images[j]`` (uint8 [H, W, 3]) of samples ``indices[j]``, one
+        forward pass of each network for all of them."""
+        ref = to_tensor([self.samples[i].image for i in indices], self.device)
+        rec = to_tensor(images, self.device)
+        columns = {name: metric(ref, rec).tolist() for name, metric in self.image_metrics.items()}
+        confusions: list[np.ndarray | None] = [None] * len(indices)
         if self.miou:
-            pred = self.segmenter(rec).argmax(1)
-            target = torch.from_numpy(self.samples[index].labels.astype(np.int64))[None]
-            cm = ConfusionMatrix(NUM_CLASSES)
-            cm.update(pred.cpu(), target)
-            confusion = cm.matrix.cpu().numpy()
-            values["miou"] = cm.miou()
-        self._cache[key] = ImageScore(values, confusion)
-        return self._cache[key]
+            pred = self.segmenter(rec).argmax(1).cpu()
+            labels = np.stack([self.samples[i].labels for i in indices]).astype(np.int64)
+            confusions = list(confusion_matrix(pred, torch.from_numpy(labels), NUM_CLASSES).numpy())
+        scores = []
+        for j, confusion in enumerate(confusions):
+            values = {name: float(column[j]) for name, column in columns.items()}
+            if confusion is not None:
+                values["miou"] = ConfusionMatrix.from_matrix(confusion).miou()
+            scores.append(ImageScore(values, confusion))
+        return scores
 
     def _inception(self, images: Sequence[np.ndarray]) -> torch.Tensor:
-        """2048-d Inception pool3 features [B, 2048], cached by content.
-
-        Computed one image at a time, so a feature never depends on which other images happened to
-        share its batch (results are identical whatever the executor or cache state).
-        """
+        """2048-d Inception pool3 features [B, 2048], computed and cached per batch of the images'
+        contents (see :meth:`score_point`)."""
         digests = [hashlib.sha1(im.tobytes()).digest() for im in images]
-        for digest, image in zip(digests, images, strict=True):
-            if digest not in self._feature_cache:
-                feats = self._features.features(to_tensor([image], self.device))
-                self._feature_cache[digest] = feats[0]
-        return torch.stack([self._feature_cache[d] for d in digests])
+        rows = []
+        for chunk in self._chunks(len(images)):
+            key = tuple(digests[j] for j in chunk)
+            if key not in self._feature_cache:
+                batch = to_tensor([images[j] for j in chunk], self.device)
+                self._feature_cache[key] = self._features.features(batch)
+            rows.append(self._feature_cache[key])
+        return torch.cat(rows)
 
     @torch.inference_mode()
     def score_point(self, images: Sequence[np.ndarray]) -> PointScores:
-        """Score all reconstructions of a point (``images[i]`` reconstructs sample ``i``)."""
-        scores = [self.score_image(i, im) for i, im in enumerate(images)]
+        """Score all reconstructions of a point (``images[i]`` reconstructs sample ``i``).
+
+        The images go through the networks in consecutive batches of :attr:`batch_size` by
+        position, and a batch's results are cached by its (sample, content) pairs: what an image
+        scores depends only on the point's own images, never on what this scorer saw before, so
+        results are identical whatever the executor, the worker or the order of the points.
+        """
+        keys = [(i, hashlib.sha1(im.tobytes()).digest()) for i, im in enumerate(images)]
+        scores: list[ImageScore] = []
+        for chunk in self._chunks(len(images)):
+            key = tuple(keys[j] for j in chunk)
+            if key not in self._cache:
+                self._cache[key] = self._score_batch(list(chunk), [images[j] for j in chunk])
+            scores.extend(self._cache[key])
         summary: dict[str, float] = {}
         for name in self.image_metrics:
             summary[name] = _finite_mean([s.values[name] for s in scores])

@@ -1,0 +1,83 @@
+"""Scoring a point: batches of images, caching, and results that never depend on the scorer's history."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from simulator.data import make_source
+from simulator.metrics import ConfusionMatrix, make_image_metric
+from simulator.metrics.segmentation import load_segmenter
+from simulator.scoring import Scorer, metric_batch_size, to_tensor
+
+METRICS = ["psnr", "lpips", "miou", "fid", "kid"]
+SAMPLES = list(
+    make_source("synthetic", root=None, num_images=4, height=64, width=128, seed=0, split="test")
+)
+SEGMENTER = load_segmenter("cpu")
+
+
+def _reconstructions(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    noisy = [
+        np.clip(s.image + rng.normal(0, 12, s.image.shape), 0, 255).astype(np.uint8)
+        for s in SAMPLES
+    ]
+    return [*noisy[:3], SAMPLES[3].image]  # the last one error-free
+
+
+def _scorer(batch_size: int) -> Scorer:
+    return Scorer(METRICS, SAMPLES, torch.device("cpu"), SEGMENTER, batch_size)
+
+
+POINTS = [_reconstructions(1), _reconstructions(2), _reconstructions(1)]
+POINTS.append([POINTS[0][1], POINTS[0][0], POINTS[1][2], POINTS[1][3]])  # seen, at other indices
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_a_points_scores_do_not_depend_on_what_the_scorer_saw_before(batch_size) -> None:
+    forward, backward = _scorer(batch_size), _scorer(batch_size)  # the points in opposite orders
+    ahead = [forward.score_point(images) for images in POINTS]
+    behind = [backward.score_point(images) for images in reversed(POINTS)][::-1]
+    for a, b in zip(ahead, behind, strict=True):
+        assert a.per_image == b.per_image and a.summary == b.summary
+    calls = len(forward._cache)
+    assert forward.score_point(POINTS[0]).summary == ahead[0].summary
+    assert len(forward._cache) == calls  # served from the cache
+
+
+def test_batches_agree_with_one_image_at_a_time() -> None:
+    single, batched = _scorer(1), _scorer(3)
+    for images in POINTS:
+        a, b = single.score_point(images), batched.score_point(images)
+        for one, many in zip(a.per_image, b.per_image, strict=True):
+            for name in ("psnr", "lpips"):
+                assert many[name] == pytest.approx(one[name], rel=1e-4, abs=1e-6)
+            assert abs(many["miou"] - one["miou"]) < 1e-3  # argmax may flip on exact ties only
+        for name in ("fid", "kid"):
+            assert b.summary[name] == pytest.approx(a.summary[name], rel=1e-3, abs=1e-6)
+
+
+def test_per_image_values_are_those_of_the_image_and_its_own_reference() -> None:
+    images = _reconstructions(3)
+    scores = _scorer(1).score_point(images)
+    lpips = make_image_metric("lpips", torch.device("cpu"))
+    for i, (sample, image) in enumerate(zip(SAMPLES, images, strict=True)):
+        ref, rec = to_tensor([sample.image], "cpu"), to_tensor([image], "cpu")
+        with torch.inference_mode():
+            expected = float(lpips(ref, rec)[0])
+            cm = ConfusionMatrix(19)
+            labels = torch.from_numpy(sample.labels.astype(np.int64))[None]
+            cm.update(SEGMENTER(rec).argmax(1), labels)
+        assert scores.per_image[i]["lpips"] == expected
+        assert scores.per_image[i]["miou"] == cm.miou()
+    assert scores.per_image[3]["lpips"] < 1e-6 < scores.per_image[0]["lpips"]
+    assert math.isinf(scores.per_image[3]["psnr"]) or scores.per_image[3]["psnr"] >= 99
+
+
+def test_the_cpu_scores_one_image_per_pass_a_gpu_in_batches() -> None:
+    assert metric_batch_size(torch.device("cpu")) == 1
+    assert metric_batch_size(torch.device("cuda:0")) > 1
