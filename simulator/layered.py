@@ -20,8 +20,8 @@ import numpy as np
 from channels.phy import DigitalLink
 from simulator.data import Sample
 from simulator.digital import Delivery, EncodeCache
-from source_codecs import BudgetTooSmall, DecodeError
-from source_codecs.layered import LayeredCodec, erased_bytes
+from source_codecs import BudgetTooSmall
+from source_codecs.layered import LayeredCodec, ReceivedLayers, erased_bytes
 
 __all__ = ["LayeredStreams", "channel_uses_for", "deliver_layered", "encode_layered"]
 
@@ -79,7 +79,9 @@ def deliver_layered(
     fallback: np.ndarray,
     cache: EncodeCache,
 ) -> list[Delivery]:
-    """Send every image's layers at ``snr_db``, each layer's codewords of all images in one batch.
+    """Send every image's layers at ``snr_db``, each layer's codewords of all images in one batch,
+    and decode what arrived of all images in one call (:meth:`LayeredCodec.decode_layers_batch`: the
+    semantic GAN's generator runs on batches of images on a GPU).
 
     :param links: (base layer link, enhancement layer link), same channel, their own MCS.
     :param fallback: uint8 [H, W, 3], shown when the semantic map is lost.
@@ -97,11 +99,8 @@ def deliver_layered(
     base_rx = iter(base_link.transmit([s.base for s in sent], snr_db))
     enhancement_rx = iter(enhancement_link.transmit([s.enhancement for s in sent], snr_db))
     height, width = fallback.shape[:2]
-    deliveries = []
-    for stream in streams:
-        if stream.base is None:
-            deliveries.append(Delivery(fallback, None, 0, 0, 0, 0, "no_fit"))
-            continue
+    arrived, stats, complete = [], [], []
+    for stream in sent:
         base, layer = next(base_rx), next(enhancement_rx)
         base_ok, layer_ok = bool(base.codeword_ok.all()), bool(layer.codeword_ok.all())
         erased = None
@@ -109,19 +108,27 @@ def deliver_layered(
             erased = erased_bytes(
                 base.codeword_ok, base_link.codeword_payload_bytes, len(base.data)
             )
-        stats = (
-            len(stream.base) + len(stream.enhancement),
-            base.bit_errors + layer.bit_errors,
-            base.num_bits + layer.num_bits,
-            int((~base.codeword_ok).sum() + (~layer.codeword_ok).sum()),
-            len(base.codeword_ok) + len(layer.codeword_ok),
-        )
-        try:
-            image = codec.decode_layers(
-                base.data, erased, layer.data if layer_ok else None, height, width
+        arrived.append(ReceivedLayers(base.data, erased, layer.data if layer_ok else None))
+        complete.append(base_ok and layer_ok)
+        stats.append(
+            (
+                len(stream.base) + len(stream.enhancement),
+                base.bit_errors + layer.bit_errors,
+                base.num_bits + layer.num_bits,
+                int((~base.codeword_ok).sum() + (~layer.codeword_ok).sum()),
+                len(base.codeword_ok) + len(layer.codeword_ok),
             )
-        except DecodeError:
-            deliveries.append(Delivery(fallback, *stats, "crc_fail"))
+        )
+    images = iter(codec.decode_layers_batch(arrived, height, width))
+    outcomes = iter(zip(stats, complete, strict=True))
+    deliveries = []
+    for stream in streams:
+        if stream.base is None:
+            deliveries.append(Delivery(fallback, None, 0, 0, 0, 0, "no_fit"))
             continue
-        deliveries.append(Delivery(image, *stats, "ok" if base_ok and layer_ok else "partial"))
+        image, (counts, whole) = next(images), next(outcomes)
+        if image is None:  # the header or the semantic map was lost
+            deliveries.append(Delivery(fallback, *counts, "crc_fail"))
+        else:
+            deliveries.append(Delivery(image, *counts, "ok" if whole else "partial"))
     return deliveries

@@ -10,13 +10,30 @@ leaves the base reconstruction.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from source_codecs.base import SourceCodec
+from source_codecs.errors import DecodeError
 
-__all__ = ["LayeredCodec", "erased_bytes"]
+__all__ = ["LayeredCodec", "ReceivedLayers", "erased_bytes"]
+
+
+@dataclass(frozen=True)
+class ReceivedLayers:
+    """What arrived of one image's layers.
+
+    :param base: the base layer as received.
+    :param base_erased: bool [len(base)], True where a byte was lost (None: none).
+    :param enhancement: the enhancement layer, or None when it was lost or not sent.
+    """
+
+    base: bytes
+    base_erased: np.ndarray | None
+    enhancement: bytes | None
 
 
 class LayeredCodec(SourceCodec):
@@ -59,6 +76,25 @@ class LayeredCodec(SourceCodec):
         :return: uint8 [height, width, 3].
         :raises DecodeError: the base layer lost what it cannot do without (e.g. the semantic map).
         """
+
+    def decode_layers_batch(
+        self, received: Sequence[ReceivedLayers], height: int, width: int
+    ) -> list[np.ndarray | None]:
+        """:meth:`decode_layers` of several images of the same size (a codec with a network may run
+        it on all of them at once).
+
+        :return: uint8 [height, width, 3] per image, None where :meth:`decode_layers` raises
+            :class:`DecodeError`.
+        """
+        images: list[np.ndarray | None] = []
+        for item in received:
+            try:
+                images.append(
+                    self.decode_layers(item.base, item.base_erased, item.enhancement, height, width)
+                )
+            except DecodeError:
+                images.append(None)
+        return images
 
     @abstractmethod
     def decode_with_erasures(

@@ -14,6 +14,7 @@ from PIL import Image
 from simulator.data import make_source
 from simulator.data.export import main as export_main
 from source_codecs import BudgetTooSmall, DecodeError, make_codec
+from source_codecs.layered import ReceivedLayers
 from source_codecs.semantic_gan.bitstream import Packets, pack, unpack
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
@@ -250,6 +251,40 @@ def test_lost_latent_packet_erases_only_its_band(codec) -> None:
     erased[spans[1][0]] = True  # the map packet
     with pytest.raises(DecodeError):
         codec.decode_with_erasures(data, H, W, erased)
+
+
+def test_batched_decode_equals_one_image_at_a_time(monkeypatch) -> None:
+    """The generator's batches (a GPU's) give each image what it gets alone, up to float rounding
+    (a convolution's sums may run in another order: at most one grey level in rare pixels): rate
+    points grouped, erasures and a lost map kept per image, the enhancement refined per image."""
+    codecs = {
+        rate: make_codec("semantic_gan", {"rate": rate, "latent_rows": 1, "enhancement": "low"})
+        for rate in ("low", "high")
+    }
+    received = []
+    for i, scene in enumerate([SCENES[0], SCENES[1], SCENES[2]]):
+        codec = codecs["low" if i != 1 else "high"]
+        base = codec.encode_base(scene.image, None, labels=scene.labels)
+        layer = codec.encode_enhancement(scene.image, base, 600)
+        erased = np.zeros(len(base), bool)
+        spans = unpack(base, H // 16).spans
+        erased[spans[3][0]] = i == 2  # image 2 lost a latent packet
+        received.append(ReceivedLayers(base, erased, layer if i != 0 else None))
+    lost = np.zeros(len(received[0].base), bool)
+    lost[unpack(received[0].base, H // 16).spans[1][0]] = True  # the map packet
+    received.append(ReceivedLayers(received[0].base, lost, None))
+    codec = codecs["low"]  # the stream says its rate point; any instance decodes it
+    alone = codec.decode_layers_batch(received, H, W)
+    monkeypatch.setattr(type(codec), "decode_batch_size", property(lambda self: 3))
+    batched = codec.decode_layers_batch(received, H, W)
+    assert alone[3] is None and batched[3] is None
+    for one, many, item in zip(alone[:3], batched[:3], received[:3], strict=True):
+        difference = np.abs(one.astype(np.int16) - many)
+        assert difference.max() <= 1 and np.count_nonzero(difference) <= one.size // 1000
+        assert np.array_equal(
+            one, codec.decode_layers(item.base, item.base_erased, item.enhancement, H, W)
+        )
+    assert not np.array_equal(alone[0], alone[2])
 
 
 def test_corrupted_streams_raise_or_decode(codec, streams) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["SemanticGANCodec"]
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 
 from source_codecs.base import check_image
 from source_codecs.errors import BudgetTooSmall, DecodeError
-from source_codecs.layered import LayeredCodec
+from source_codecs.layered import LayeredCodec, ReceivedLayers
 from source_codecs.params import Param
 from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
@@ -221,7 +222,6 @@ class SemanticGANCodec(LayeredCodec):
         """Image uint8 [height, width, 3] from a complete stream; :class:`DecodeError` if broken."""
         return self.decode_with_erasures(data, height, width, None)
 
-    @torch.no_grad()
     def decode_with_erasures(
         self, data: bytes, height: int, width: int, erased_bytes: np.ndarray | None
     ) -> np.ndarray:
@@ -234,13 +234,8 @@ class SemanticGANCodec(LayeredCodec):
         :return: uint8 [height, width, 3].
         :raises DecodeError: the header or the map packet was lost, or the stream is malformed.
         """
-        rate, labels, latent = self.receive(data, height, width, erased_bytes)
-        size = _padded_size(height, width)
-        segmap = _segmap(labels, size).to(self.device)
-        image = _model(rate, self.device).synthesise(latent.to(self.device), segmap)
-        image = image[0, :, :height, :width]
-        base = ((image + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
-        packets = unpack(bytes(data), size[0] // DOWNSAMPLING)
+        [base] = self._synthesise([self.receive(data, height, width, erased_bytes)], height, width)
+        packets = unpack(bytes(data), _padded_size(height, width)[0] // DOWNSAMPLING)
         layer = packets.enhancement
         if layer and erased_bytes is not None:
             start, end = packets.spans[-1]
@@ -260,6 +255,53 @@ class SemanticGANCodec(LayeredCodec):
         return self._refine(
             self.decode_with_erasures(base, height, width, base_erased), enhancement
         )
+
+    def decode_layers_batch(
+        self, received: Sequence[ReceivedLayers], height: int, width: int
+    ) -> list[np.ndarray | None]:
+        """See :meth:`LayeredCodec.decode_layers_batch`: every image's entropy decoding, then the
+        generator over batches of :attr:`decode_batch_size` images of one rate point, then each
+        image's enhancement."""
+        inputs: list[tuple[str, np.ndarray, torch.Tensor] | None] = []
+        for item in received:
+            try:
+                inputs.append(self.receive(item.base, height, width, item.base_erased))
+            except DecodeError:
+                inputs.append(None)
+        bases = self._synthesise(inputs, height, width)
+        return [
+            None if base is None else self._refine(base, item.enhancement)
+            for base, item in zip(bases, received, strict=True)
+        ]
+
+    @property
+    def decode_batch_size(self) -> int:
+        """Images per generator pass: 1 on the CPU (a batch of 8 at 256x512 took 1.7x the time of
+        8 passes of one), 16 on a GPU. A batch changes an image by float rounding only (at most one
+        grey level in rare pixels); a point's batches are fixed by the order of its images."""
+        return 1 if self.device == "cpu" else 16
+
+    @torch.no_grad()
+    def _synthesise(
+        self, inputs: Sequence[tuple[str, np.ndarray, torch.Tensor] | None], height: int, width: int
+    ) -> list[np.ndarray | None]:
+        """The generator's images (uint8 [height, width, 3]) from :meth:`receive`'s outputs (None
+        stays None), consecutive images of the same rate point in batches of
+        :attr:`decode_batch_size`."""
+        size = _padded_size(height, width)
+        images: list[np.ndarray | None] = [None] * len(inputs)
+        todo = [i for i, item in enumerate(inputs) if item is not None]
+        for rate in dict.fromkeys(inputs[i][0] for i in todo):
+            same = [i for i in todo if inputs[i][0] == rate]
+            for start in range(0, len(same), self.decode_batch_size):
+                chunk = same[start : start + self.decode_batch_size]
+                latent = torch.cat([inputs[i][2] for i in chunk]).to(self.device)
+                segmap = torch.cat([_segmap(inputs[i][1], size) for i in chunk]).to(self.device)
+                batch = _model(rate, self.device).synthesise(latent, segmap)[:, :, :height, :width]
+                pixels = ((batch + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
+                for i, image in zip(chunk, pixels.cpu().numpy(), strict=True):
+                    images[i] = image
+        return images
 
     def _refine(self, base: np.ndarray, layer: bytes | None) -> np.ndarray:
         """``base`` plus the decoded residual; ``base`` itself if there is none or it fails."""
