@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{frame['seconds'].sum():.0f} s in all."
     )
     body = ["## Targets", "", *targets(frame, codecs), "", "## All points", "",
-            markdown_table(frame), "", "Plots: `benchmarks/results/rate_perception/<metric>.png`."]  # fmt: skip
+            markdown_table(frame), "",
+            f"Plots: `benchmarks/results/{args.report.stem}/<metric>.png`."]  # fmt: skip
     write_report(args.report, "Rate against perception and semantics (error-free)", start, setting,
                  body, argv)  # fmt: skip
     return 0
