@@ -99,7 +99,7 @@ def deliver_layered(
     base_rx = iter(base_link.transmit([s.base for s in sent], snr_db))
     enhancement_rx = iter(enhancement_link.transmit([s.enhancement for s in sent], snr_db))
     height, width = fallback.shape[:2]
-    arrived, stats, complete = [], [], []
+    arrived, outcomes = [], []
     for stream in sent:
         base, layer = next(base_rx), next(enhancement_rx)
         base_ok, layer_ok = bool(base.codeword_ok.all()), bool(layer.codeword_ok.all())
@@ -109,24 +109,21 @@ def deliver_layered(
                 base.codeword_ok, base_link.codeword_payload_bytes, len(base.data)
             )
         arrived.append(ReceivedLayers(base.data, erased, layer.data if layer_ok else None))
-        complete.append(base_ok and layer_ok)
-        stats.append(
-            (
-                len(stream.base) + len(stream.enhancement),
-                base.bit_errors + layer.bit_errors,
-                base.num_bits + layer.num_bits,
-                int((~base.codeword_ok).sum() + (~layer.codeword_ok).sum()),
-                len(base.codeword_ok) + len(layer.codeword_ok),
-            )
+        counts = (
+            len(stream.base) + len(stream.enhancement),
+            base.bit_errors + layer.bit_errors,
+            base.num_bits + layer.num_bits,
+            int((~base.codeword_ok).sum() + (~layer.codeword_ok).sum()),
+            len(base.codeword_ok) + len(layer.codeword_ok),
         )
-    images = iter(codec.decode_layers_batch(arrived, height, width))
-    outcomes = iter(zip(stats, complete, strict=True))
+        outcomes.append((counts, base_ok and layer_ok))
+    decoded = iter(zip(codec.decode_layers_batch(arrived, height, width), outcomes, strict=True))
     deliveries = []
     for stream in streams:
         if stream.base is None:
             deliveries.append(Delivery(fallback, None, 0, 0, 0, 0, "no_fit"))
             continue
-        image, (counts, whole) = next(images), next(outcomes)
+        image, (counts, whole) = next(decoded)
         if image is None:  # the header or the semantic map was lost
             deliveries.append(Delivery(fallback, *counts, "crc_fail"))
         else:
