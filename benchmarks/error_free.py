@@ -27,11 +27,13 @@ from source_codecs import BudgetTooSmall, CodecBase
 
 __all__ = [
     "METRICS",
+    "add_rows_args",
     "bench_parser",
     "evaluate",
     "load_scenes",
     "make_scorer",
     "markdown_table",
+    "measured_or_merged",
     "save_axes",
     "write_report",
 ]
@@ -47,6 +49,27 @@ def bench_parser(doc: str, report: Path, num_images: int = 200) -> argparse.Argu
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--report", type=Path, default=report)
     return parser
+
+
+def add_rows_args(parser: argparse.ArgumentParser) -> None:
+    """``--rows-out`` and ``--merge``: measure parts of a benchmark in separate processes (one per
+    core), then write the report from their rows."""
+    parser.add_argument("--rows-out", type=Path, help="also write the measured rows to this CSV")
+    parser.add_argument("--merge", nargs="+", type=Path,
+                        help="measure nothing: write the report from these --rows-out CSVs")  # fmt: skip
+
+
+def measured_or_merged(
+    args: argparse.Namespace, measure: Callable[[argparse.Namespace], pd.DataFrame]
+) -> pd.DataFrame:
+    """The rows of ``args.merge`` 's CSVs, or ``measure(args)`` ; written to ``args.rows_out`` if set."""
+    if args.merge:
+        frame = pd.concat([pd.read_csv(p) for p in args.merge], ignore_index=True)
+    else:
+        frame = measure(args)
+    if args.rows_out:
+        frame.to_csv(args.rows_out, index=False)
+    return frame
 
 
 def load_scenes(

@@ -19,11 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from error_free import (
+    add_rows_args,
     bench_parser,
     evaluate,
     load_scenes,
     make_scorer,
     markdown_table,
+    measured_or_merged,
     save_axes,
     write_report,
 )
@@ -154,18 +156,11 @@ def main(argv: list[str] | None = None) -> int:
                         default=["learned", "classical"],
                         help="learned: semantic_gan, --learned and original; classical: --codecs "
                         "at --bpp (run the two as separate processes to use two cores)")  # fmt: skip
-    parser.add_argument("--rows-out", type=Path, help="also write the measured rows to this CSV")
-    parser.add_argument("--merge", nargs="+", type=Path,
-                        help="measure nothing: write the report from these --rows-out CSVs")  # fmt: skip
+    add_rows_args(parser)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    if args.merge:
-        frame = pd.concat([pd.read_csv(p) for p in args.merge], ignore_index=True)
-        frame["params"] = frame["params"].fillna("")
-    else:
-        frame = measure(args)
-    if args.rows_out:
-        frame.to_csv(args.rows_out, index=False)
+    frame = measured_or_merged(args, measure)
+    frame["params"] = frame["params"].fillna("")
     codecs = [c for c in args.codecs if c in set(frame["codec"])]
     if not codecs or not {"semantic_gan", "original"} <= set(frame["codec"]):
         return 0  # one part alone (--rows-out): the report needs both

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from source_codecs.errors import DecodeError
 from source_codecs.params import Param, resolve_params
 
-__all__ = ["CodecBase", "SourceCodec", "check_image"]
+__all__ = ["CodecBase", "SourceCodec", "check_image", "network_batches"]
 
 
 class CodecBase:
@@ -45,6 +46,14 @@ class CodecBase:
         """Run this codec's networks on ``device`` (e.g. ``"cuda:0"``); returns the codec."""
         self.device = str(device)
         return self
+
+    @property
+    def network_batch_size(self) -> int:
+        """Images per pass of a codec's network: 1 on the CPU (batches at 256x512 measured slower
+        there: 8 images in one pass of the semantic GAN's generator took 1.7x the time of 8 passes
+        of one), 16 on a GPU. Batching changes an image by float rounding only, and a point's
+        batches are fixed by the order of its images."""
+        return 1 if self.device == "cpu" else 16
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -104,6 +113,23 @@ class SourceCodec(CodecBase, ABC):
             fed corrupted data may also hang or crash: see :func:`source_codecs.safe_decode`.
         """
 
+    def decode_batch(
+        self, streams: Sequence[bytes], height: int, width: int
+    ) -> list[np.ndarray | None]:
+        """:meth:`decode` of several streams of images of one size (a codec with a network may run
+        it on batches of :attr:`network_batch_size` images).
+
+        :return: uint8 [height, width, 3] per stream, None where :meth:`decode` raises
+            :class:`DecodeError`.
+        """
+        images: list[np.ndarray | None] = []
+        for data in streams:
+            try:
+                images.append(self.decode(data, height, width))
+            except DecodeError:
+                images.append(None)
+        return images
+
 
 def check_image(image: np.ndarray) -> tuple[int, int]:
     """(H, W) of an encoder input; ``ValueError`` unless it is a uint8 [H, W, 3] array."""
@@ -112,3 +138,18 @@ def check_image(image: np.ndarray) -> tuple[int, int]:
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError(f"expected an image of shape [H, W, 3], got {list(image.shape)}")
     return image.shape[0], image.shape[1]
+
+
+def network_batches(keys: Sequence[Hashable | None], size: int) -> Iterator[list[int]]:
+    """Positions of ``keys`` in batches for a network: the same key together (e.g. one rate
+    point's model), keys in order of first appearance, at most ``size`` positions a batch, None
+    keys (nothing to run) left out.
+
+    >>> list(network_batches(["a", "b", None, "a", "a"], 2))
+    [[0, 3], [4], [1]]
+    """
+    todo = [i for i, key in enumerate(keys) if key is not None]
+    for key in dict.fromkeys(keys[i] for i in todo):
+        same = [i for i in todo if keys[i] == key]
+        for start in range(0, len(same), size):
+            yield same[start : start + size]

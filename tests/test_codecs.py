@@ -24,6 +24,7 @@ from source_codecs import (
     register_codec,
     safe_decode,
 )
+from source_codecs.base import network_batches
 from source_codecs.pillow_codec import PillowCodec
 
 H, W = 64, 96
@@ -210,6 +211,21 @@ def test_original_is_exact_and_24_bpp():
     with pytest.raises(DecodeError):
         codec.decode(stream[:-1], H, W)
 
+
+
+def test_decode_batch_is_decode_with_none_for_streams_that_do_not_decode():
+    codec = make_codec("jpeg")
+    good = codec.encode(IMAGE, 1500)
+    images = codec.decode_batch([good, b"not a jpeg", good[:-1], good], H, W)
+    np.testing.assert_array_equal(images[0], codec.decode(good, H, W))
+    assert images[1] is None and images[-1] is not None
+
+
+def test_network_batches_group_keys_in_order_and_cap_the_size():
+    keys = ["q2", "q1", None, "q2", "q2", "q1", None, "q2"]
+    assert list(network_batches(keys, 2)) == [[0, 3], [4, 7], [1, 5]]
+    assert list(network_batches(keys, 1)) == [[0], [3], [4], [7], [1], [5]]
+    assert list(network_batches([None, None], 4)) == []
 
 @pytest.mark.parametrize("name", LOSSY)
 def test_decode_rejects_wrong_size_and_foreign_streams(name):

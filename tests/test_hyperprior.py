@@ -191,6 +191,24 @@ def test_corrupted_streams_raise_decode_error_or_decode(streams) -> None:
             codec.decode(garbage, H, W)
 
 
+def test_decode_batch_is_decode_per_image(streams, monkeypatch) -> None:
+    codec = make_codec("hyperprior")
+    flipped = codec.encode(np.ascontiguousarray(IMAGE[:, ::-1]), len(streams["q2"]) + 50)
+    assert unpack(flipped).rate == "q2"
+    batch = [streams["q2"], streams["q1"], b"\x00" * 40, flipped, streams["q3"], streams["q2"]]
+    alone = [codec.decode(data, H, W) for data in batch[:2]] + [None] + [
+        codec.decode(data, H, W) for data in batch[3:]
+    ]
+    assert [x is None for x in codec.decode_batch(batch, H, W)] == [x is None for x in alone]
+    monkeypatch.setattr(type(codec), "network_batch_size", property(lambda self: 2))
+    batched = codec.decode_batch(batch, H, W)
+    assert batched[2] is None  # a stream that does not decode: None, the others still decode
+    for one, many in zip(alone[:2] + alone[3:], batched[:2] + batched[3:], strict=True):
+        difference = np.abs(one.astype(np.int16) - many)  # float rounding of a batched convolution
+        assert difference.max() <= 1 and np.count_nonzero(difference) <= one.size // 1000
+    assert np.abs(batched[3].astype(np.int16) - batched[0]).mean() > 5  # each image its own
+
+
 # --- training ------------------------------------------------------------------------------------
 
 

@@ -275,7 +275,7 @@ def test_batched_decode_equals_one_image_at_a_time(monkeypatch) -> None:
     received.append(ReceivedLayers(received[0].base, lost, None))
     codec = codecs["low"]  # the stream says its rate point; any instance decodes it
     alone = codec.decode_layers_batch(received, H, W)
-    monkeypatch.setattr(type(codec), "decode_batch_size", property(lambda self: 3))
+    monkeypatch.setattr(type(codec), "network_batch_size", property(lambda self: 3))
     batched = codec.decode_layers_batch(received, H, W)
     assert alone[3] is None and batched[3] is None
     for one, many, item in zip(alone[:3], batched[:3], received[:3], strict=True):

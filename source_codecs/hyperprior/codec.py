@@ -9,12 +9,13 @@ from __future__ import annotations
 
 __all__ = ["HyperpriorCodec"]
 
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 import torch
 
-from source_codecs.base import SourceCodec, check_image
+from source_codecs.base import SourceCodec, check_image, network_batches
 from source_codecs.errors import BudgetTooSmall, DecodeError
 from source_codecs.hyperprior.bitstream import RATES, Streams, pack, unpack
 from source_codecs.hyperprior.model import ScaleHyperprior, shipped_weights
@@ -27,9 +28,10 @@ _CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError, IndexError,
 
 
 @cache
-def _model(rate: str) -> ScaleHyperprior:
-    """The shipped model of a rate point, loaded once per process."""
-    return ScaleHyperprior.load(shipped_weights(rate))
+def _model(rate: str, device: str = "cpu") -> ScaleHyperprior:
+    """The shipped model of a rate point, its transforms on ``device``, loaded once per process
+    and device."""
+    return ScaleHyperprior.load(shipped_weights(rate)).place_transforms(device)
 
 
 @register_codec("hyperprior")
@@ -66,7 +68,7 @@ class HyperpriorCodec(SourceCodec):
         x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
         smallest = None
         for rate in rate_points_to_try(self.params["rate"], RATES):
-            z, y = _model(rate).compress(x)
+            z, y = _model(rate, self.device).compress(x)
             stream = pack(Streams(rate, z, y))
             if max_bytes is None or len(stream) <= max_bytes:
                 return stream
@@ -75,9 +77,44 @@ class HyperpriorCodec(SourceCodec):
 
     def decode(self, data: bytes, height: int, width: int) -> np.ndarray:
         """Image uint8 [height, width, 3]; :class:`DecodeError` if the stream is malformed."""
+        rate, y_hat = self._entropy_decode(data, height, width)
+        return _to_image(_model(rate, self.device).synthesise(y_hat, height, width))[0]
+
+    def decode_batch(
+        self, streams: Sequence[bytes], height: int, width: int
+    ) -> list[np.ndarray | None]:
+        """See :meth:`SourceCodec.decode_batch`: every stream's range decoding (CPU), then the
+        synthesis transform over batches of :attr:`network_batch_size` latents of one rate point."""
+        latents: list[tuple[str, torch.Tensor] | None] = []
+        for data in streams:
+            try:
+                latents.append(self._entropy_decode(data, height, width))
+            except DecodeError:
+                latents.append(None)
+        images: list[np.ndarray | None] = [None] * len(streams)
+        rates = [None if item is None else item[0] for item in latents]
+        for chunk in network_batches(rates, self.network_batch_size):
+            y_hat = torch.cat([latents[i][1] for i in chunk])
+            model = _model(rates[chunk[0]], self.device)
+            for i, image in zip(
+                chunk, _to_image(model.synthesise(y_hat, height, width)), strict=True
+            ):
+                images[i] = image
+        return images
+
+    def _entropy_decode(self, data: bytes, height: int, width: int) -> tuple[str, torch.Tensor]:
+        """(rate point, y_hat float32 [1, M, H', W']) of a stream; :class:`DecodeError` if it is
+        malformed."""
         streams = unpack(bytes(data))
         try:
-            x_hat = _model(streams.rate).decompress(streams.z, streams.y, height, width)
+            y_hat = _model(streams.rate, self.device).entropy_decode(
+                streams.z, streams.y, height, width
+            )
         except _CODER_ERRORS as exc:
             raise DecodeError(f"hyperprior: stream does not decode ({exc})") from exc
-        return (x_hat[0] * 255).round().byte().permute(1, 2, 0).numpy()
+        return streams.rate, y_hat
+
+
+def _to_image(x_hat: torch.Tensor) -> np.ndarray:
+    """uint8 [B, H, W, 3] of a [B, 3, H, W] batch in [0, 1]."""
+    return (x_hat * 255).round().byte().permute(0, 2, 3, 1).numpy()

@@ -108,15 +108,26 @@ class ScaleHyperprior(nn.Module):
         y_tilde, y_likelihoods = self.gaussian_conditional(y, scales)
         return self.g_s(y_tilde), {"y": y_likelihoods, "z": z_likelihoods}
 
+    def place_transforms(self, device: str | torch.device) -> ScaleHyperprior:
+        """Move the analysis and synthesis transforms (g_a, h_a, g_s) to ``device``; returns the
+        model. The entropy models and the hyper-synthesis h_s stay on the CPU: the coder's
+        probabilities must come out the same in every encoder and decoder (:meth:`scale_indexes`)."""
+        for transform in (self.g_a, self.h_a, self.g_s):
+            transform.to(device)
+        return self
+
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> tuple[bytes, bytes]:
         """Entropy-coded z and y of one image.
 
+        The analysis transforms run where the model is; the entropy coding on the CPU.
+
         :param x: [1, 3, H, W], float in [0, 1], any H and W (edge-padded to multiples of 64).
         :return: (z stream, y stream), bytes (see :mod:`.bitstream`).
         """
-        y = self.g_a(_pad(x))
-        z = self.h_a(torch.abs(y))
+        y = self.g_a(_pad(x).to(_device(self.g_a)))
+        z = self.h_a(torch.abs(y)).cpu()
+        y = y.cpu()
         eb, gc = self.entropy_bottleneck, self.gaussian_conditional
         z_symbols = eb.symbols(z)
         y_words = gc.encode(gc.symbols(y), self.scale_indexes(eb.dequantize(z_symbols)))
@@ -124,19 +135,40 @@ class ScaleHyperprior(nn.Module):
 
     @torch.no_grad()
     def decompress(self, z_stream: bytes, y_stream: bytes, height: int, width: int) -> torch.Tensor:
-        """The image from the streams of :meth:`compress`: [1, 3, height, width] in [0, 1].
+        """The image from the streams of :meth:`compress`: [1, 3, height, width] in [0, 1], on the
+        CPU (:meth:`entropy_decode`, then :meth:`synthesise`).
 
         Constriction may raise (``AssertionError``, ``ValueError``, ``RuntimeError``, ...) on
         streams no encoder wrote; a corrupted stream otherwise decodes to some image.
+        """
+        return self.synthesise(
+            self.entropy_decode(z_stream, y_stream, height, width), height, width
+        )
+
+    def entropy_decode(
+        self, z_stream: bytes, y_stream: bytes, height: int, width: int
+    ) -> torch.Tensor:
+        """The decoder's CPU half: z, the scales of y from it, then y.
+
+        :return: y_hat, float32 [1, M, H', W'] on the CPU (H', W': the padded size / 16).
+        :raises: what constriction raises on streams no encoder wrote (see :meth:`decompress`).
         """
         padded_h, padded_w = _padded(height), _padded(width)
         eb, gc = self.entropy_bottleneck, self.gaussian_conditional
         z_shape = (1, self.config.n, padded_h // DOWNSAMPLING, padded_w // DOWNSAMPLING)
         z_hat = eb.dequantize(eb.decode(bytes_to_words(z_stream), z_shape))
         indexes = self.scale_indexes(z_hat)
-        y_hat = gc.decode(bytes_to_words(y_stream), indexes)
-        x_hat = self.g_s(torch.from_numpy(y_hat.astype("float32")))
-        return x_hat[:, :, :height, :width].clamp(0, 1)
+        return torch.from_numpy(gc.decode(bytes_to_words(y_stream), indexes).astype("float32"))
+
+    @torch.no_grad()
+    def synthesise(self, y_hat: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """The synthesis transform, where the model is, on a batch of latents.
+
+        :param y_hat: float32 [B, M, H', W'] from :meth:`entropy_decode` (any device).
+        :return: [B, 3, height, width] in [0, 1], on the CPU.
+        """
+        x_hat = self.g_s(y_hat.to(_device(self.g_s)))
+        return x_hat[:, :, :height, :width].clamp(0, 1).cpu()
 
     def scale_indexes(self, z_hat: torch.Tensor) -> np.ndarray:
         """Scale-table indexes of y from the decoded z_hat [1, N, h, w]: int64 [1, M, 4h, 4w].
@@ -163,6 +195,11 @@ class ScaleHyperprior(nn.Module):
     def load(cls, path: Path, device: str | torch.device = "cpu") -> ScaleHyperprior:
         """A model in eval mode, float32, from a weights file written by :meth:`export`."""
         return load_model(path, lambda config: cls(HyperpriorConfig(**config)), device)
+
+
+def _device(module: nn.Module) -> torch.device:
+    """Where ``module`` 's parameters are."""
+    return next(module.parameters()).device
 
 
 def _padded(size: int) -> int:

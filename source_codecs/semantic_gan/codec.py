@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from source_codecs.base import check_image
+from source_codecs.base import check_image, network_batches
 from source_codecs.errors import BudgetTooSmall, DecodeError
 from source_codecs.layered import LayeredCodec, ReceivedLayers
 from source_codecs.params import Param
@@ -260,7 +260,7 @@ class SemanticGANCodec(LayeredCodec):
         self, received: Sequence[ReceivedLayers], height: int, width: int
     ) -> list[np.ndarray | None]:
         """See :meth:`LayeredCodec.decode_layers_batch`: every image's entropy decoding, then the
-        generator over batches of :attr:`decode_batch_size` images of one rate point, then each
+        generator over batches of :attr:`network_batch_size` images of one rate point, then each
         image's enhancement."""
         inputs: list[tuple[str, np.ndarray, torch.Tensor] | None] = []
         for item in received:
@@ -274,33 +274,24 @@ class SemanticGANCodec(LayeredCodec):
             for base, item in zip(bases, received, strict=True)
         ]
 
-    @property
-    def decode_batch_size(self) -> int:
-        """Images per generator pass: 1 on the CPU (a batch of 8 at 256x512 took 1.7x the time of
-        8 passes of one), 16 on a GPU. A batch changes an image by float rounding only (at most one
-        grey level in rare pixels); a point's batches are fixed by the order of its images."""
-        return 1 if self.device == "cpu" else 16
-
     @torch.no_grad()
     def _synthesise(
         self, inputs: Sequence[tuple[str, np.ndarray, torch.Tensor] | None], height: int, width: int
     ) -> list[np.ndarray | None]:
         """The generator's images (uint8 [height, width, 3]) from :meth:`receive`'s outputs (None
         stays None), consecutive images of the same rate point in batches of
-        :attr:`decode_batch_size`."""
+        :attr:`network_batch_size`."""
         size = _padded_size(height, width)
         images: list[np.ndarray | None] = [None] * len(inputs)
-        todo = [i for i, item in enumerate(inputs) if item is not None]
-        for rate in dict.fromkeys(inputs[i][0] for i in todo):
-            same = [i for i in todo if inputs[i][0] == rate]
-            for start in range(0, len(same), self.decode_batch_size):
-                chunk = same[start : start + self.decode_batch_size]
-                latent = torch.cat([inputs[i][2] for i in chunk]).to(self.device)
-                segmap = torch.cat([_segmap(inputs[i][1], size) for i in chunk]).to(self.device)
-                batch = _model(rate, self.device).synthesise(latent, segmap)[:, :, :height, :width]
-                pixels = ((batch + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
-                for i, image in zip(chunk, pixels.cpu().numpy(), strict=True):
-                    images[i] = image
+        rates = [None if item is None else item[0] for item in inputs]
+        for chunk in network_batches(rates, self.network_batch_size):
+            latent = torch.cat([inputs[i][2] for i in chunk]).to(self.device)
+            segmap = torch.cat([_segmap(inputs[i][1], size) for i in chunk]).to(self.device)
+            model = _model(rates[chunk[0]], self.device)
+            batch = model.synthesise(latent, segmap)[:, :, :height, :width]
+            pixels = ((batch + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
+            for i, image in zip(chunk, pixels.cpu().numpy(), strict=True):
+                images[i] = image
         return images
 
     def _refine(self, base: np.ndarray, layer: bytes | None) -> np.ndarray:
