@@ -3,7 +3,8 @@
 ::
 
     byte 0        format version (1)
-    byte 1        rate point: 1, 2, 3 for q1, q2, q3
+    byte 1        rate point: 1, 2, 3 for q1, q2, q3 (``hyperprior_residual``: the index k of
+                  its quantisation step 2^(k/8), 0..40)
     varint        length of the z stream in bytes (LEB128: 7 bits a byte, low bits first)
     z stream      range-coded hyper-latent z (factorized prior)
     y stream      range-coded latent y (Gaussian conditional), to the end of the stream
@@ -15,7 +16,17 @@ receiver knows it (as for every codec of the link). bpp counts every byte of :fu
 
 from __future__ import annotations
 
-__all__ = ["RATES", "VERSION", "Streams", "bytes_to_words", "pack", "unpack", "words_to_bytes"]
+__all__ = [
+    "RATES",
+    "VERSION",
+    "Streams",
+    "bytes_to_words",
+    "pack",
+    "pack_parts",
+    "unpack",
+    "unpack_parts",
+    "words_to_bytes",
+]
 
 from dataclasses import dataclass
 
@@ -52,8 +63,7 @@ def pack(streams: Streams) -> bytes:
     """The stream's bytes (see the module docstring)."""
     if streams.rate not in RATES:
         raise ValueError(f"unknown rate point {streams.rate!r}")
-    header = bytes([VERSION, RATES.index(streams.rate) + 1]) + _varint(len(streams.z))
-    return header + streams.z + streams.y
+    return pack_parts(RATES.index(streams.rate) + 1, streams.z, streams.y)
 
 
 def unpack(data: bytes) -> Streams:
@@ -62,16 +72,34 @@ def unpack(data: bytes) -> Streams:
     :raises DecodeError: wrong version or rate byte, a malformed length, or a z stream longer than
         the data.
     """
+    tag, z, y = unpack_parts(data, range(1, len(RATES) + 1), "hyperprior")
+    return Streams(RATES[tag - 1], z, y)
+
+
+def pack_parts(tag: int, z: bytes, y: bytes) -> bytes:
+    """The layout of the module docstring with any byte ``tag`` (0..255) in the place of byte 1 (the
+    rate point of ``hyperprior``, the quantisation step of ``hyperprior_residual``)."""
+    return bytes([VERSION, tag]) + _varint(len(z)) + z + y
+
+
+def unpack_parts(data: bytes, tags: range, codec: str) -> tuple[int, bytes, bytes]:
+    """(tag, z stream, y stream) of a :func:`pack_parts` stream.
+
+    :param tags: the tag values the codec writes.
+    :param codec: the codec's name, for the error messages.
+    :raises DecodeError: wrong version, a tag outside ``tags``, a malformed length, or a z stream
+        longer than the data.
+    """
     if len(data) < 3:
-        raise DecodeError(f"hyperprior: stream of {len(data)} bytes is shorter than its header")
+        raise DecodeError(f"{codec}: stream of {len(data)} bytes is shorter than its header")
     if data[0] != VERSION:
-        raise DecodeError(f"hyperprior: unknown format version {data[0]}")
-    if not 1 <= data[1] <= len(RATES):
-        raise DecodeError(f"hyperprior: unknown rate point byte {data[1]}")
-    length, start = _read_varint(data, 2)
+        raise DecodeError(f"{codec}: unknown format version {data[0]}")
+    if data[1] not in tags:
+        raise DecodeError(f"{codec}: unknown header byte {data[1]}")
+    length, start = _read_varint(data, 2, codec)
     if start + length > len(data):
-        raise DecodeError(f"hyperprior: z stream of {length} bytes overruns the data")
-    return Streams(RATES[data[1] - 1], data[start : start + length], data[start + length :])
+        raise DecodeError(f"{codec}: z stream of {length} bytes overruns the data")
+    return data[1], data[start : start + length], data[start + length :]
 
 
 def _varint(value: int) -> bytes:
@@ -83,7 +111,7 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def _read_varint(data: bytes, start: int) -> tuple[int, int]:
+def _read_varint(data: bytes, start: int, codec: str) -> tuple[int, int]:
     """(value, index after it) of the varint at ``data[start]``; DecodeError if malformed."""
     value = 0
     for i in range(_MAX_VARINT_BYTES):
@@ -92,4 +120,4 @@ def _read_varint(data: bytes, start: int) -> tuple[int, int]:
         value |= (data[start + i] & 0x7F) << (7 * i)
         if not data[start + i] & 0x80:
             return value, start + i + 1
-    raise DecodeError("hyperprior: malformed z stream length")
+    raise DecodeError(f"{codec}: malformed z stream length")

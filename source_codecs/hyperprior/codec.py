@@ -7,7 +7,7 @@ Three rate points ``q1`` < ``q2`` < ``q3``, each a model trained at its own lamb
 
 from __future__ import annotations
 
-__all__ = ["HyperpriorCodec"]
+__all__ = ["HyperpriorCodec", "shipped_model", "to_tensor"]
 
 from collections.abc import Sequence
 from functools import cache
@@ -28,10 +28,10 @@ _CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError, IndexError,
 
 
 @cache
-def _model(rate: str, device: str = "cpu") -> ScaleHyperprior:
-    """The shipped model of a rate point, its transforms on ``device``, loaded once per process
-    and device."""
-    return ScaleHyperprior.load(shipped_weights(rate)).place_transforms(device)
+def shipped_model(weights: str, device: str = "cpu") -> ScaleHyperprior:
+    """The shipped model ``weights`` (a rate point, or ``residual``), its transforms on
+    ``device``, loaded once per process and device."""
+    return ScaleHyperprior.load(shipped_weights(weights)).place_transforms(device)
 
 
 @register_codec("hyperprior")
@@ -65,10 +65,10 @@ class HyperpriorCodec(SourceCodec):
         :raises BudgetTooSmall: even the lowest allowed rate point exceeds ``max_bytes``.
         """
         check_image(image)
-        x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
+        x = to_tensor(image)
         smallest = None
         for rate in rate_points_to_try(self.params["rate"], RATES):
-            z, y = _model(rate, self.device).compress(x)
+            z, y = shipped_model(rate, self.device).compress(x)
             stream = pack(Streams(rate, z, y))
             if max_bytes is None or len(stream) <= max_bytes:
                 return stream
@@ -77,14 +77,14 @@ class HyperpriorCodec(SourceCodec):
 
     def decode(self, data: bytes, height: int, width: int) -> np.ndarray:
         """Image uint8 [height, width, 3]; :class:`DecodeError` if the stream is malformed."""
-        rate, y_hat = self._entropy_decode(data, height, width)
-        return _to_image(_model(rate, self.device).synthesise(y_hat, height, width))[0]
+        weights, y_hat = self._entropy_decode(data, height, width)
+        return _to_image(shipped_model(weights, self.device).synthesise(y_hat, height, width))[0]
 
     def decode_batch(
         self, streams: Sequence[bytes], height: int, width: int
     ) -> list[np.ndarray | None]:
         """See :meth:`SourceCodec.decode_batch`: every stream's range decoding (CPU), then the
-        synthesis transform over batches of :attr:`network_batch_size` latents of one rate point."""
+        synthesis transform over batches of :attr:`network_batch_size` latents of one model."""
         latents: list[tuple[str, torch.Tensor] | None] = []
         for data in streams:
             try:
@@ -92,27 +92,36 @@ class HyperpriorCodec(SourceCodec):
             except DecodeError:
                 latents.append(None)
         images: list[np.ndarray | None] = [None] * len(streams)
-        rates = [None if item is None else item[0] for item in latents]
-        for chunk in network_batches(rates, self.network_batch_size):
+        keys = [None if item is None else item[0] for item in latents]
+        for chunk in network_batches(keys, self.network_batch_size):
             y_hat = torch.cat([latents[i][1] for i in chunk])
-            model = _model(rates[chunk[0]], self.device)
+            model = shipped_model(keys[chunk[0]], self.device)
             for i, image in zip(
                 chunk, _to_image(model.synthesise(y_hat, height, width)), strict=True
             ):
                 images[i] = image
         return images
 
-    def _entropy_decode(self, data: bytes, height: int, width: int) -> tuple[str, torch.Tensor]:
-        """(rate point, y_hat float32 [1, M, H', W']) of a stream; :class:`DecodeError` if it is
-        malformed."""
+    def _parts(self, data: bytes) -> tuple[str, bytes, bytes, float]:
+        """(weights of :func:`shipped_model`, z stream, y stream, quantisation step of y) of a
+        stream; :class:`DecodeError` if its header is malformed."""
         streams = unpack(bytes(data))
+        return streams.rate, streams.z, streams.y, 1.0
+
+    def _entropy_decode(self, data: bytes, height: int, width: int) -> tuple[str, torch.Tensor]:
+        """(weights, y_hat float32 [1, M, H', W']) of a stream; :class:`DecodeError` if it is
+        malformed."""
+        weights, z, y, step = self._parts(data)
         try:
-            y_hat = _model(streams.rate, self.device).entropy_decode(
-                streams.z, streams.y, height, width
-            )
+            y_hat = shipped_model(weights, self.device).entropy_decode(z, y, height, width, step)
         except _CODER_ERRORS as exc:
-            raise DecodeError(f"hyperprior: stream does not decode ({exc})") from exc
-        return streams.rate, y_hat
+            raise DecodeError(f"{self.name}: stream does not decode ({exc})") from exc
+        return weights, y_hat
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """[1, 3, H, W] float32 in [0, 1] of a uint8 [H, W, 3] image."""
+    return torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
 
 
 def _to_image(x_hat: torch.Tensor) -> np.ndarray:

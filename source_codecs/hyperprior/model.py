@@ -68,6 +68,8 @@ class ScaleHyperprior(nn.Module):
 
     :param config: the architecture.
     :input x: [B, 3, H, W], float in [0, 1], H and W multiples of 64.
+    :input step: quantisation step of y, float > 0 (1 = integers; larger: fewer bits, more
+        distortion; a model trained over a range of steps has a rate knob without retraining).
     :output x_hat: [B, 3, H, W], float (not clamped).
     :output likelihoods: {"y": [B, M, H/16, W/16], "z": [B, N, H/64, W/64]}, float in (0, 1].
 
@@ -100,13 +102,16 @@ class ScaleHyperprior(nn.Module):
         self.entropy_bottleneck = EntropyBottleneck(n)
         self.gaussian_conditional = GaussianConditional()
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(
+        self, x: torch.Tensor, step: float = 1.0
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """See the class docstring; ``step`` is the quantisation step of y (1: integers)."""
         y = self.g_a(x)
         z = self.h_a(torch.abs(y))
         z_tilde, z_likelihoods = self.entropy_bottleneck(z)
         scales = self.h_s(z_tilde)
-        y_tilde, y_likelihoods = self.gaussian_conditional(y, scales)
-        return self.g_s(y_tilde), {"y": y_likelihoods, "z": z_likelihoods}
+        y_tilde, y_likelihoods = self.gaussian_conditional(y / step, scales / step)
+        return self.g_s(y_tilde * step), {"y": y_likelihoods, "z": z_likelihoods}
 
     def place_transforms(self, device: str | torch.device) -> ScaleHyperprior:
         """Move the analysis and synthesis transforms (g_a, h_a, g_s) to ``device``; returns the
@@ -117,12 +122,13 @@ class ScaleHyperprior(nn.Module):
         return self
 
     @torch.no_grad()
-    def compress(self, x: torch.Tensor) -> tuple[bytes, bytes]:
+    def compress(self, x: torch.Tensor, step: float = 1.0) -> tuple[bytes, bytes]:
         """Entropy-coded z and y of one image.
 
         The analysis transforms run where the model is; the entropy coding on the CPU.
 
         :param x: [1, 3, H, W], float in [0, 1], any H and W (edge-padded to multiples of 64).
+        :param step: quantisation step of y (the decoder must be given the same).
         :return: (z stream, y stream), bytes (see :mod:`.bitstream`).
         """
         y = self.g_a(_pad(x).to(_device(self.g_a)))
@@ -130,26 +136,29 @@ class ScaleHyperprior(nn.Module):
         y = y.cpu()
         eb, gc = self.entropy_bottleneck, self.gaussian_conditional
         z_symbols = eb.symbols(z)
-        y_words = gc.encode(gc.symbols(y), self.scale_indexes(eb.dequantize(z_symbols)))
+        indexes = self.scale_indexes(eb.dequantize(z_symbols), step)
+        y_words = gc.encode(gc.symbols(y / step), indexes)
         return words_to_bytes(eb.encode(z_symbols)), words_to_bytes(y_words)
 
     @torch.no_grad()
-    def decompress(self, z_stream: bytes, y_stream: bytes, height: int, width: int) -> torch.Tensor:
+    def decompress(
+        self, z_stream: bytes, y_stream: bytes, height: int, width: int, step: float = 1.0
+    ) -> torch.Tensor:
         """The image from the streams of :meth:`compress`: [1, 3, height, width] in [0, 1], on the
         CPU (:meth:`entropy_decode`, then :meth:`synthesise`).
 
         Constriction may raise (``AssertionError``, ``ValueError``, ``RuntimeError``, ...) on
         streams no encoder wrote; a corrupted stream otherwise decodes to some image.
         """
-        return self.synthesise(
-            self.entropy_decode(z_stream, y_stream, height, width), height, width
-        )
+        y_hat = self.entropy_decode(z_stream, y_stream, height, width, step)
+        return self.synthesise(y_hat, height, width)
 
     def entropy_decode(
-        self, z_stream: bytes, y_stream: bytes, height: int, width: int
+        self, z_stream: bytes, y_stream: bytes, height: int, width: int, step: float = 1.0
     ) -> torch.Tensor:
         """The decoder's CPU half: z, the scales of y from it, then y.
 
+        :param step: the quantisation step :meth:`compress` was given.
         :return: y_hat, float32 [1, M, H', W'] on the CPU (H', W': the padded size / 16).
         :raises: what constriction raises on streams no encoder wrote (see :meth:`decompress`).
         """
@@ -157,8 +166,8 @@ class ScaleHyperprior(nn.Module):
         eb, gc = self.entropy_bottleneck, self.gaussian_conditional
         z_shape = (1, self.config.n, padded_h // DOWNSAMPLING, padded_w // DOWNSAMPLING)
         z_hat = eb.dequantize(eb.decode(bytes_to_words(z_stream), z_shape))
-        indexes = self.scale_indexes(z_hat)
-        return torch.from_numpy(gc.decode(bytes_to_words(y_stream), indexes).astype("float32"))
+        symbols = gc.decode(bytes_to_words(y_stream), self.scale_indexes(z_hat, step))
+        return torch.from_numpy(symbols.astype("float32")) * step
 
     @torch.no_grad()
     def synthesise(self, y_hat: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -170,8 +179,9 @@ class ScaleHyperprior(nn.Module):
         x_hat = self.g_s(y_hat.to(_device(self.g_s)))
         return x_hat[:, :, :height, :width].clamp(0, 1).cpu()
 
-    def scale_indexes(self, z_hat: torch.Tensor) -> np.ndarray:
-        """Scale-table indexes of y from the decoded z_hat [1, N, h, w]: int64 [1, M, 4h, 4w].
+    def scale_indexes(self, z_hat: torch.Tensor, step: float = 1.0) -> np.ndarray:
+        """Scale-table indexes of y / ``step`` from the decoded z_hat [1, N, h, w]: int64
+        [1, M, 4h, 4w].
 
         The hyper-synthesis runs in float64 here, so that the encoder and a decoder in another
         process (other thread count, other kernels) land on the same table entries: a scale would
@@ -179,7 +189,7 @@ class ScaleHyperprior(nn.Module):
         """
         params = {k: v.double() for k, v in self.h_s.state_dict().items()}
         scales = torch.func.functional_call(self.h_s, params, (z_hat.double(),))
-        return self.gaussian_conditional.scale_indexes(scales)
+        return self.gaussian_conditional.scale_indexes(scales / step)
 
     def aux_loss(self) -> torch.Tensor:
         """The entropy bottleneck's quantile loss (scalar)."""

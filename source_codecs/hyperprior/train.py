@@ -5,7 +5,9 @@ crops of ``DIR/*.png`` (the ``labels/`` maps that :class:`PairFolder` also reads
 CompressAI's rate-distortion loss lambda * 255^2 * MSE + bpp (lambda from the rate point, or
 ``--lmbda``), Adam, and a second Adam on the entropy bottleneck's quantiles (the auxiliary loss).
 ``--init PATH`` starts from another run's ``checkpoint.pt`` or weights file (fine-tuning a rate point
-from another). Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to
+from another). ``--step-min A --step-max B`` trains one model over quantisation steps of y drawn
+log-uniformly from [A, B] (a variable-rate model, e.g. the enhancement layer's residual coder,
+``hyperprior_residual``); the default 1, 1 is the classic model. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to
 continue (``--resume``); ``--max-minutes`` stops cleanly on time. At the end the quantiles are solved
 for exactly (:meth:`EntropyBottleneck.update_quantiles`) and ``OUT/weights.pt`` is written, the fp16 file the
 codec loads (copy it to ``source_codecs/hyperprior/weights/hyperprior_<rate>.pt``).
@@ -46,6 +48,8 @@ class TrainOptions:
     n: int = 64
     m: int = 96
     init: str = ""
+    step_min: float = 1.0
+    step_max: float = 1.0
     checkpoint_every: int = 100
     log_every: int = 10
     max_minutes: float = 0.0
@@ -93,13 +97,19 @@ class _Trainer:
         self.step = 0
 
     def train_step(self, x: torch.Tensor) -> dict[str, float]:
-        """One update of the transforms and entropy models, one of the quantiles; the losses."""
-        x_hat, likelihoods = self.model(x)
+        """One update of the transforms and entropy models, one of the quantiles; the losses.
+
+        The quantisation step of y is drawn log-uniformly from [step_min, step_max] for each batch
+        (1 and 1: the classic model), so that one model learns a range of rates."""
+        low, high = math.log(self.opts.step_min), math.log(self.opts.step_max)
+        step = math.exp(low + (high - low) * torch.rand(()).item())
+        x_hat, likelihoods = self.model(x, step)
         losses = rate_distortion_loss(x, x_hat, likelihoods, self.opts.lmbda_value)
         self.opt.zero_grad(set_to_none=True)
         losses["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        self.opt.step()
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        if torch.isfinite(norm):  # a non-finite gradient (a rare batch) is skipped, not applied
+            self.opt.step()
         aux = self.aux_step(self.opt_aux)
         self.step += 1
         logs = {k: v.item() for k, v in losses.items()}
