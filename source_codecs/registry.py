@@ -27,6 +27,7 @@ _BUILTIN: dict[str, str] = {
     "jpegxl": "source_codecs.jpegxl",
     "semantic_gan": "source_codecs.semantic_gan.codec",
     "hyperprior": "source_codecs.hyperprior.codec",
+    "hyperprior_residual": "source_codecs.hyperprior.residual_codec",
     "deepjscc": "source_codecs.deepjscc.codec",
 }
 

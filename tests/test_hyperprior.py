@@ -19,6 +19,7 @@ from source_codecs.hyperprior.gaussian_conditional import SUPPORT, GaussianCondi
 from source_codecs.hyperprior.gdn import GDN
 from source_codecs.hyperprior.model import HyperpriorConfig, ScaleHyperprior, shipped_weights
 from source_codecs.hyperprior.train import main as train_main
+from source_codecs.semantic_gan.enhancement import residual_image
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -103,17 +104,18 @@ def test_bitstream_round_trip_and_malformed_headers() -> None:
         unpack(bytes([1, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]))
 
 
-def test_compress_decompress_is_the_model_in_eval_mode() -> None:
+@pytest.mark.parametrize("step", [1.0, 2.5])
+def test_compress_decompress_is_the_model_in_eval_mode(step: float) -> None:
     torch.manual_seed(0)
     model = ScaleHyperprior(HyperpriorConfig(n=8, m=12)).eval()
     x = torch.rand(1, 3, 50, 70)  # padded to 64 x 128 inside
-    z, y = model.compress(x)
-    x_hat = model.decompress(z, y, 50, 70)
+    z, y = model.compress(x, step)
+    x_hat = model.decompress(z, y, 50, 70, step)
     padded = torch.nn.functional.pad(x, (0, 58, 0, 14), mode="replicate")
     with torch.no_grad():
-        reference = model(padded)[0][:, :, :50, :70].clamp(0, 1)
+        reference = model(padded, step)[0][:, :, :50, :70].clamp(0, 1)
     assert x_hat.shape == (1, 3, 50, 70)
-    assert torch.allclose(x_hat, reference, atol=1e-6)
+    assert torch.allclose(x_hat, reference, atol=1e-5)
 
 
 # --- the codec with the shipped weights ----------------------------------------------------------
@@ -209,11 +211,27 @@ def test_decode_batch_is_decode_per_image(streams, monkeypatch) -> None:
     assert np.abs(batched[3].astype(np.int16) - batched[0]).mean() > 5  # each image its own
 
 
+def test_residual_coder_rate_knob_fits_budgets_and_rejects_bad_headers() -> None:
+    codec = make_codec("hyperprior_residual")
+    base = np.clip(IMAGE.astype(np.int16) + 12 * np.sign(IMAGE.astype(np.int16) - 128), 0, 255)
+    residual = residual_image(IMAGE, base.astype(np.uint8))
+    sizes, psnrs = [], []
+    for budget in (120, 400, 1500):
+        stream = codec.encode(residual, budget)
+        assert len(stream) <= budget
+        sizes.append(len(stream))
+        psnrs.append(_psnr(residual, codec.decode(stream, H, W)))
+    assert sizes[0] < sizes[1] < sizes[2] and psnrs[0] < psnrs[2]
+    assert codec.decode_batch([stream, stream[:1] + bytes([41]) + stream[2:]], H, W)[1] is None
+    with pytest.raises(DecodeError, match="hyperprior_residual"):
+        codec.decode(stream[:1] + bytes([200]) + stream[2:], H, W)
+
+
 # --- training ------------------------------------------------------------------------------------
 
 
 def test_two_step_training_run_resumes(resumed_run) -> None:
-    args = ["--rate", "q1", "--crop", "64", "--n", "8", "--m", "12"]
+    args = ["--rate", "q1", "--crop", "64", "--n", "8", "--m", "12", "--step-max", "4"]
     _, _, out = resumed_run(train_main, args, height=64, width=64)
     assert json.loads((out / "options.json").read_text())["n"] == 8
     log = (out / "train.log").read_text()

@@ -46,10 +46,12 @@ def test_residual_image_is_the_halved_offset_difference() -> None:
     ]  # -255 -> 0, 0 -> 128, 255 -> 255
 
 
-def test_enhancement_layer_refines_and_is_dropped_when_lost() -> None:
+@pytest.mark.parametrize("residual_codec", ["bpg", "hyperprior_residual"])
+def test_enhancement_layer_refines_and_is_dropped_when_lost(residual_codec: str) -> None:
     sample = SCENES[0]
     base_codec = make_codec("semantic_gan", {"rate": "low"})
-    codec = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
+    params = {"rate": "low", "enhancement": "auto", "enhancement_codec": residual_codec}
+    codec = make_codec("semantic_gan", params)
     base_stream = base_codec.encode(sample.image, 2000, labels=sample.labels)
     stream = codec.encode(sample.image, 2000, labels=sample.labels)
     assert len(base_stream) < len(stream) <= 2000

@@ -78,8 +78,8 @@ class SemanticGANCodec(LayeredCodec):
         or 1/32 resolution.
     :param enhancement: ``none``; ``low`` / ``mid`` / ``high`` (about 0.05 / 0.15 / 0.4 bpp, less
         if the budget is tighter); or ``auto`` (every byte of the budget the base leaves).
-    :param enhancement_codec: the classical codec of the residual (``bpg`` measured best:
-        ``benchmarks/results/enhancement_codec.md``).
+    :param enhancement_codec: the codec of the residual, classical or the learned
+        ``hyperprior_residual`` (``bpg`` measured best: ``benchmarks/results/enhancement_codec.md``).
 
     The encoder needs the label map (``labels``); the stream carries it. The enhancement decoder
     runs isolated (see :mod:`.enhancement`), so the codec's own decode stays trusted.
@@ -93,7 +93,7 @@ class SemanticGANCodec(LayeredCodec):
             "none", str, choices=("none", *ENHANCEMENT_BPP, "auto"), doc="enhancement layer size"
         ),
         "enhancement_codec": Param(
-            "bpg", str, choices=RESIDUAL_CODECS, doc="classical codec of the residual"
+            "bpg", str, choices=RESIDUAL_CODECS, doc="codec of the residual"
         ),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
         "map_scale": Param(0.25, float, choices=(1.0, 0.5, 0.25), doc="label map resolution"),

@@ -1,14 +1,16 @@
 """The enhancement layer: the residual between the image and the base reconstruction, coded by a
-classical codec of the project.
+classical codec of the project or by the learned residual coder (``hyperprior_residual``).
 
 The residual ``r = x - x_base`` (integers in -255..255 per channel) is carried as an 8-bit RGB image
 ``round(r / 2) + 128`` (clipped to 0..255; halving keeps the full range at the cost of one level of
-precision, far below what the layer's bitrates resolve) and coded by a registered classical codec
-rate-controlled to the layer's byte budget. The receiver adds ``2 * (decoded - 128)`` to its base
+precision, far below what the layer's bitrates resolve) and coded by a registered codec
+rate-controlled to the layer's byte budget: a classical one, or ``hyperprior_residual``, a scale
+hyperprior trained on such residual images with its quantisation step as the rate knob. The receiver adds ``2 * (decoded - 128)`` to its base
 reconstruction.
 
-The residual decoder is a third-party library fed bytes from the channel, so it runs isolated in its
-own :class:`~source_codecs.isolation.SafeDecoder` worker: a corrupted layer that makes it raise, hang or
+A classical residual decoder is a third-party library fed bytes from the channel, so it runs isolated
+in its own :class:`~source_codecs.isolation.SafeDecoder` worker (a trusted one, the learned coder, in
+this process): a corrupted layer that makes it raise, hang or
 crash costs the enhancement, never the base image or the process.
 """
 
@@ -24,8 +26,8 @@ from source_codecs.errors import BudgetTooSmall
 from source_codecs.isolation import SafeDecoder
 from source_codecs.registry import make_codec
 
-RESIDUAL_CODECS: tuple[str, ...] = ("jpeg2000", "webp", "bpg")
-"""Classical codecs the enhancement layer can use (see ``benchmarks/results/enhancement_codec.md``)."""
+RESIDUAL_CODECS: tuple[str, ...] = ("jpeg2000", "webp", "bpg", "hyperprior_residual")
+"""Codecs the enhancement layer can use (see ``benchmarks/results/enhancement_codec.md``)."""
 
 _DECODE_TIMEOUT_S = 20.0
 
