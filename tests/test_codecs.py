@@ -212,7 +212,6 @@ def test_original_is_exact_and_24_bpp():
         codec.decode(stream[:-1], H, W)
 
 
-
 def test_decode_batch_is_decode_with_none_for_streams_that_do_not_decode():
     codec = make_codec("jpeg")
     good = codec.encode(IMAGE, 1500)
@@ -226,6 +225,7 @@ def test_network_batches_group_keys_in_order_and_cap_the_size():
     assert list(network_batches(keys, 2)) == [[0, 3], [4, 7], [1, 5]]
     assert list(network_batches(keys, 1)) == [[0], [3], [4], [7], [1], [5]]
     assert list(network_batches([None, None], 4)) == []
+
 
 @pytest.mark.parametrize("name", LOSSY)
 def test_decode_rejects_wrong_size_and_foreign_streams(name):

@@ -198,9 +198,11 @@ def test_decode_batch_is_decode_per_image(streams, monkeypatch) -> None:
     flipped = codec.encode(np.ascontiguousarray(IMAGE[:, ::-1]), len(streams["q2"]) + 50)
     assert unpack(flipped).rate == "q2"
     batch = [streams["q2"], streams["q1"], b"\x00" * 40, flipped, streams["q3"], streams["q2"]]
-    alone = [codec.decode(data, H, W) for data in batch[:2]] + [None] + [
-        codec.decode(data, H, W) for data in batch[3:]
-    ]
+    alone = (
+        [codec.decode(data, H, W) for data in batch[:2]]
+        + [None]
+        + [codec.decode(data, H, W) for data in batch[3:]]
+    )
     assert [x is None for x in codec.decode_batch(batch, H, W)] == [x is None for x in alone]
     monkeypatch.setattr(type(codec), "network_batch_size", property(lambda self: 2))
     batched = codec.decode_batch(batch, H, W)
