@@ -105,6 +105,7 @@ class Scorer:
         )
         self._cache: dict[tuple[tuple[int, bytes], ...], list[ImageScore]] = {}
         self._feature_cache: dict[tuple[bytes, ...], torch.Tensor] = {}
+        self._reference_features: torch.Tensor | None = None
 
     def _chunks(self, count: int) -> list[range]:
         """Positions 0..count-1 in consecutive batches of :attr:`batch_size`."""
@@ -132,10 +133,9 @@ class Scorer:
             scores.append(ImageScore(values, confusion))
         return scores
 
-    def _inception(self, images: Sequence[np.ndarray]) -> torch.Tensor:
+    def _inception(self, images: Sequence[np.ndarray], digests: Sequence[bytes]) -> torch.Tensor:
         """2048-d Inception pool3 features [B, 2048], computed and cached per batch of the images'
-        contents (see :meth:`score_point`)."""
-        digests = [hashlib.sha1(im.tobytes()).digest() for im in images]
+        contents (``digests``: their SHA-1s; see :meth:`score_point`)."""
         rows = []
         for chunk in self._chunks(len(images)):
             key = tuple(digests[j] for j in chunk)
@@ -154,7 +154,8 @@ class Scorer:
         scores depends only on the point's own images, never on what this scorer saw before, so
         results are identical whatever the executor, the worker or the order of the points.
         """
-        keys = [(i, hashlib.sha1(im.tobytes()).digest()) for i, im in enumerate(images)]
+        digests = [_digest(im) for im in images]
+        keys = list(enumerate(digests))
         scores: list[ImageScore] = []
         for chunk in self._chunks(len(images)):
             key = tuple(keys[j] for j in chunk)
@@ -168,12 +169,21 @@ class Scorer:
             total = sum(s.confusion for s in scores)
             summary["miou"] = ConfusionMatrix.from_matrix(total).miou()
         if self._features is not None:
-            ref = self._inception([s.image for s in self.samples])
-            rec = self._inception(images)
-            dist = self._features.compute_from_features(ref, rec)
+            if self._reference_features is None:
+                references = [s.image for s in self.samples]
+                self._reference_features = self._inception(
+                    references, list(map(_digest, references))
+                )
+            rec = self._inception(images, digests)
+            dist = self._features.compute_from_features(self._reference_features, rec)
             for name in self.distribution:
                 summary[name] = dist[name]
         return PointScores([s.values for s in scores], summary)
+
+
+def _digest(image: np.ndarray) -> bytes:
+    """SHA-1 of an image's pixels: the cache key of its scores and features."""
+    return hashlib.sha1(image.tobytes()).digest()
 
 
 def _finite_mean(values: Sequence[float]) -> float:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from source_codecs.errors import DecodeError
+from source_codecs.errors import each_or_none
 from source_codecs.params import Param, resolve_params
 
 __all__ = ["CodecBase", "SourceCodec", "check_image", "network_batches"]
@@ -122,13 +122,7 @@ class SourceCodec(CodecBase, ABC):
         :return: uint8 [height, width, 3] per stream, None where :meth:`decode` raises
             :class:`DecodeError`.
         """
-        images: list[np.ndarray | None] = []
-        for data in streams:
-            try:
-                images.append(self.decode(data, height, width))
-            except DecodeError:
-                images.append(None)
-        return images
+        return each_or_none(lambda data: self.decode(data, height, width), streams)
 
 
 def check_image(image: np.ndarray) -> tuple[int, int]:

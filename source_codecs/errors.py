@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["BudgetTooSmall", "CodecConfigError", "DecodeError"]
+__all__ = ["BudgetTooSmall", "CodecConfigError", "DecodeError", "each_or_none"]
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class CodecConfigError(ValueError):
@@ -29,3 +35,15 @@ class BudgetTooSmall(Exception):
 
 class DecodeError(Exception):
     """A stream that the decoder cannot turn into an image of the expected size (e.g. corrupted)."""
+
+
+def each_or_none(decode: Callable[[T], R], items: Iterable[T]) -> list[R | None]:
+    """``decode(item)`` for every item, None where it raises :class:`DecodeError` (one stream that
+    does not decode never costs the others)."""
+    results: list[R | None] = []
+    for item in items:
+        try:
+            results.append(decode(item))
+        except DecodeError:
+            results.append(None)
+    return results

@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from source_codecs.base import SourceCodec
-from source_codecs.errors import DecodeError
+from source_codecs.errors import each_or_none
 
 __all__ = ["LayeredCodec", "ReceivedLayers", "erased_bytes"]
 
@@ -86,15 +86,12 @@ class LayeredCodec(SourceCodec):
         :return: uint8 [height, width, 3] per image, None where :meth:`decode_layers` raises
             :class:`DecodeError`.
         """
-        images: list[np.ndarray | None] = []
-        for item in received:
-            try:
-                images.append(
-                    self.decode_layers(item.base, item.base_erased, item.enhancement, height, width)
-                )
-            except DecodeError:
-                images.append(None)
-        return images
+        return each_or_none(
+            lambda item: self.decode_layers(
+                item.base, item.base_erased, item.enhancement, height, width
+            ),
+            received,
+        )
 
     @abstractmethod
     def decode_with_erasures(

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from source_codecs.base import SourceCodec, check_image, network_batches
-from source_codecs.errors import BudgetTooSmall, DecodeError
+from source_codecs.errors import BudgetTooSmall, DecodeError, each_or_none
 from source_codecs.hyperprior.bitstream import RATES, Streams, pack, unpack
 from source_codecs.hyperprior.model import ScaleHyperprior, shipped_weights
 from source_codecs.params import Param
@@ -85,12 +85,7 @@ class HyperpriorCodec(SourceCodec):
     ) -> list[np.ndarray | None]:
         """See :meth:`SourceCodec.decode_batch`: every stream's range decoding (CPU), then the
         synthesis transform over batches of :attr:`network_batch_size` latents of one model."""
-        latents: list[tuple[str, torch.Tensor] | None] = []
-        for data in streams:
-            try:
-                latents.append(self._entropy_decode(data, height, width))
-            except DecodeError:
-                latents.append(None)
+        latents = each_or_none(lambda data: self._entropy_decode(data, height, width), streams)
         images: list[np.ndarray | None] = [None] * len(streams)
         keys = [None if item is None else item[0] for item in latents]
         for chunk in network_batches(keys, self.network_batch_size):

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from source_codecs.base import check_image, network_batches
-from source_codecs.errors import BudgetTooSmall, DecodeError
+from source_codecs.errors import BudgetTooSmall, DecodeError, each_or_none
 from source_codecs.layered import LayeredCodec, ReceivedLayers
 from source_codecs.params import Param
 from source_codecs.rate_control import rate_points_to_try
@@ -262,12 +262,9 @@ class SemanticGANCodec(LayeredCodec):
         """See :meth:`LayeredCodec.decode_layers_batch`: every image's entropy decoding, then the
         generator over batches of :attr:`network_batch_size` images of one rate point, then each
         image's enhancement."""
-        inputs: list[tuple[str, np.ndarray, torch.Tensor] | None] = []
-        for item in received:
-            try:
-                inputs.append(self.receive(item.base, height, width, item.base_erased))
-            except DecodeError:
-                inputs.append(None)
+        inputs = each_or_none(
+            lambda item: self.receive(item.base, height, width, item.base_erased), received
+        )
         bases = self._synthesise(inputs, height, width)
         return [
             None if base is None else self._refine(base, item.enhancement)
