@@ -17,6 +17,7 @@ from channels.phy.mcs_table import (
     CODED_MCS,
     TABLE_DIR,
     add_to_table,
+    deepen_table,
     auto_mcs,
     bler_table,
     candidate_mcs,
@@ -267,3 +268,22 @@ def test_add_to_table_measures_one_mcs_up_to_its_first_clean_point():
     clean = next(i for i, (e, c) in enumerate(zip(errors, counts, strict=True)) if c and not e)
     assert counts[clean] == 32 and not any(counts[clean + 1 :])  # nothing simulated above it
     assert table.meta["added"]["bpsk r=0.21"]["budget"]["max_codewords"] == 32
+
+
+def test_deepen_table_adds_codewords_where_errors_were_few_and_walks_on_to_a_clean_point():
+    table = BLERTable(CODED.key, "awgn", [-9.0, -6.0, -4.5, -3.0, 0.0, 3.0])
+    add_to_table(table, CODED, MCS("bpsk", 0.21), BLERBudget(probe=8, batch=16, max_codewords=16))
+    name = "bpsk r=0.21"
+    before_errors, before_counts = list(table.errors[name]), list(table.codewords[name])
+    deeper = BLERBudget(probe=8, batch=48, min_errors=20, max_codewords=64)
+    deepen_table(table, CODED, deeper, seed=2)
+    errors, counts = table.errors[name], table.codewords[name]
+    for i, (e0, c0) in enumerate(zip(before_errors, before_counts, strict=True)):
+        if c0 and e0 == c0:  # saturated: not measured again
+            assert (errors[i], counts[i]) == (e0, c0)
+        elif c0:  # continued: the earlier counts are kept and added to
+            assert counts[i] >= c0 and errors[i] >= e0
+            assert errors[i] >= 20 or counts[i] == 64
+    clean = next(i for i, (e, c) in enumerate(zip(errors, counts, strict=True)) if c and not e)
+    assert counts[clean] == 64 and not any(counts[clean + 1 :])
+    assert table.meta["deepened"]["budget"]["max_codewords"] == 64

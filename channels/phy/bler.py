@@ -27,21 +27,29 @@ class BLERBudget:
 
 
 def measure_bler(
-    link: DigitalLink, snr_db: float, budget: BLERBudget, rng: np.random.Generator
+    link: DigitalLink,
+    snr_db: float,
+    budget: BLERBudget,
+    rng: np.random.Generator,
+    errors: int = 0,
+    sent: int = 0,
 ) -> tuple[int, int]:
     """Send random one-codeword payloads at ``snr_db`` (Es/N0, dB) until ``budget`` says stop.
 
-    :return: (block errors flagged by the CRC, codewords sent).
+    :param errors: block errors already counted at this point (an earlier measurement continued).
+    :param sent: codewords already sent at this point; 0 starts with the saturation probe.
+    :return: (block errors flagged by the CRC, codewords sent), the earlier counts included.
     """
     size = link.codeword_payload_bytes
-    errors = sent = 0
-    batch = budget.probe
-    while sent < budget.max_codewords:
+    fresh = sent == 0
+    batch = budget.probe if fresh else budget.batch
+    while sent < budget.max_codewords and errors < budget.min_errors:
+        batch = min(batch, budget.max_codewords - sent)
         payloads = [rng.bytes(size) for _ in range(batch)]
         results = link.transmit(payloads, snr_db)
         errors += sum(int(not r.codeword_ok.all()) for r in results)
         sent += batch
-        if (sent == budget.probe and errors == sent) or errors >= budget.min_errors:
+        if fresh and sent == budget.probe and errors == sent:
             break
-        batch = min(budget.batch, budget.max_codewords - sent)
+        batch = budget.batch
     return errors, sent

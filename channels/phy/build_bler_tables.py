@@ -3,7 +3,8 @@
 ``python -m channels.phy.build_bler_tables --n 1024 --iterations 20 --family awgn``
 writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``); with
 ``--add bpsk:0.21:2`` it measures only that MCS (here with 2 repetitions) and adds it to the
-existing table.
+existing table; with ``--deepen --max-codewords 10000`` it continues every row of the existing table
+with the larger budget (see :func:`channels.phy.mcs_table.deepen_table`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from channels.phy.bler import BLERBudget
 from channels.phy.bler_table import BLERTable
 from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
 from channels.phy.mcs import MCS
-from channels.phy.mcs_table import TABLE_DIR, add_to_table, build_bler_table
+from channels.phy.mcs_table import TABLE_DIR, add_to_table, build_bler_table, deepen_table
 
 __all__ = ["main", "parse_mcs"]
 
@@ -38,13 +39,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--family", default="awgn", help="awgn | rayleigh | rayleigh_bl<L>")
     parser.add_argument("--min-errors", type=int, default=20)
     parser.add_argument("--max-codewords", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=100, help="codewords per transmission")
+    parser.add_argument("--seed", type=int, default=None, help="default: 0, with --deepen 1")
     parser.add_argument(
         "--add",
         nargs="+",
         metavar="MCS",
         help="measure only these MCS (modulation:code_rate[:repetitions], e.g. bpsk:0.21 or "
         "bpsk:0.21:4) and add them to the existing table",
+    )
+    parser.add_argument(
+        "--deepen",
+        action="store_true",
+        help="continue every row of the existing table with this budget (more codewords where "
+        "fewer than --min-errors errors were seen)",
     )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
@@ -57,16 +65,22 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     fec = FECConfig(args.code, args.n, args.iterations, args.cn_update)
-    budget = BLERBudget(min_errors=args.min_errors, max_codewords=args.max_codewords)
+    budget = BLERBudget(
+        batch=args.batch, min_errors=args.min_errors, max_codewords=args.max_codewords
+    )
     out = args.out or TABLE_DIR / f"{fec.key}_{args.family}.json"
-    if args.add:
+    seed = (1 if args.deepen else 0) if args.seed is None else args.seed
+    if args.deepen:
+        table = BLERTable.load(out)
+        deepen_table(table, fec, budget, seed=seed, log=print)
+    elif args.add:
         table = BLERTable.load(out)
         for name in args.add:
             mcs = parse_mcs(name)
-            add_to_table(table, fec, mcs, budget, seed=args.seed)
+            add_to_table(table, fec, mcs, budget, seed=seed)
             print(f"{args.family} {fec.key} {mcs.name}: {sum(table.codewords[mcs.name])} codewords")
     else:
-        table = build_bler_table(fec, args.family, budget, seed=args.seed, log=print)
+        table = build_bler_table(fec, args.family, budget, seed=seed, log=print)
     table.save(out)
     print(f"wrote {out}")
 
