@@ -21,6 +21,7 @@ with ``--resume``, so an interrupted sweep continues where it stopped. Experimen
 The capacity envelope at each (SNR, rho) is the best a digital scheme could do: the envelope codec
 (BPG by default) error-free at ``rho * 3 * C`` bits per pixel, C = log2(1 + SNR) on AWGN and the
 ergodic E[log2(1 + SNR |h|^2)] on Rayleigh. It is drawn where the codec reaches that rate.
+It depends on the scenes and SNRs only: ``--envelope-from OLD/envelope.csv`` reuses an earlier run's.
 
 Writes ``OUT/summary.csv`` (all experiments), ``OUT/envelope.csv``, the report
 ``benchmarks/results/snr_sweep.md`` (numbers, targets, the command and the machine) and its plots in
@@ -181,6 +182,23 @@ def envelope(
             rows.append({"channel": channel, "bandwidth_ratio": ratio, "snr_db": snr,
                          "capacity_bpp": bpp, **scores.summary})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def reused_envelope(
+    path: Path, snrs: list[float], ratios: list[float], channel: str
+) -> pd.DataFrame:
+    """The rows of an earlier run's ``envelope.csv`` for ``channel`` at ``snrs`` x ``ratios`` (the
+    envelope depends on the scenes, the codec and the SNRs only, not on any MCS).
+
+    :raises SystemExit: the file lacks a (ratio, channel) the sweep needs.
+    """
+    frame = pd.read_csv(path)
+    frame = frame[(frame["channel"] == channel) & frame["snr_db"].isin(snrs)]
+    for ratio in ratios:
+        if not np.isclose(frame["bandwidth_ratio"], ratio).any():
+            raise SystemExit(f"{path} has no envelope for {channel} at rho {ratio}")
+    keep = np.isclose(frame["bandwidth_ratio"].to_numpy()[:, None], np.asarray(ratios)).any(1)
+    return frame[keep]
 
 
 def plot(summary: pd.DataFrame, envelopes: pd.DataFrame, out: Path) -> list[Path]:
@@ -348,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snr-stop", type=float, default=20.0)
     parser.add_argument("--snr-step", type=float, default=2.5)
     parser.add_argument("--envelope-codec", default="bpg")
+    parser.add_argument("--envelope-from", type=Path,
+                        help="envelope.csv of an earlier run of the same scenes: reused, not recomputed")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "snr_sweep")
@@ -365,7 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     ratios = sorted(summary["bandwidth_ratio"].unique())
     families = sorted({"awgn" if c == "awgn" else "rayleigh" for c in summary["channel"]})
     envelopes = pd.concat(
-        [envelope(args.envelope_codec, snrs, ratios, f, args) for f in families], ignore_index=True
+        [
+            reused_envelope(args.envelope_from, snrs, ratios, f)
+            if args.envelope_from
+            else envelope(args.envelope_codec, snrs, ratios, f, args)
+            for f in families
+        ],
+        ignore_index=True,
     )
     envelopes.to_csv(args.out / "envelope.csv", index=False)
     plot(summary, envelopes, args.report.with_suffix(""))

@@ -17,11 +17,11 @@ from channels.phy.mcs_table import (
     CODED_MCS,
     TABLE_DIR,
     add_to_table,
-    deepen_table,
     auto_mcs,
     bler_table,
     candidate_mcs,
     codeword_target,
+    deepen_table,
 )
 from channels.phy.theory import uncoded_ber
 

@@ -47,8 +47,11 @@ CODED_MCS: tuple[MCS, ...] = (
     MCS("bpsk", 0.21, repetitions=2),
     MCS("bpsk", 0.21),  # the lowest rate 5G LDPC takes (k/n >= 1/5) with k in whole payload bytes
     MCS("bpsk", 1 / 3),
+    MCS("qpsk", 0.21),  # QPSK at 1/2 the rate of BPSK carries as much and needs less SNR: the
+    MCS("qpsk", 1 / 4),  # low-rate QPSK rungs (as 5G's CQI table) make steps of 1.2-1.6x, not 2x
     MCS("bpsk", 1 / 2),
     MCS("qpsk", 1 / 3),
+    MCS("qpsk", 0.4),
     MCS("qpsk", 1 / 2),
     MCS("qpsk", 2 / 3),
     MCS("qpsk", 3 / 4),
