@@ -194,11 +194,13 @@ def reused_envelope(
     """
     frame = pd.read_csv(path)
     frame = frame[(frame["channel"] == channel) & frame["snr_db"].isin(snrs)]
-    for ratio in ratios:
-        if not np.isclose(frame["bandwidth_ratio"], ratio).any():
-            raise SystemExit(f"{path} has no envelope for {channel} at rho {ratio}")
-    keep = np.isclose(frame["bandwidth_ratio"].to_numpy()[:, None], np.asarray(ratios)).any(1)
-    return frame[keep]
+    match = np.isclose(
+        frame["bandwidth_ratio"].to_numpy()[:, None], np.asarray(ratios)
+    )  # [rows, ratios]
+    missing = np.asarray(ratios)[~match.any(0)]
+    if missing.size:
+        raise SystemExit(f"{path} has no envelope for {channel} at rho {missing[0]}")
+    return frame[match.any(1)]
 
 
 def plot(summary: pd.DataFrame, envelopes: pd.DataFrame, out: Path) -> list[Path]:

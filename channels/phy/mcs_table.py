@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
 from channels.family import family_channel
 from channels.phy.bler import BLERBudget, measure_bler
@@ -102,21 +104,42 @@ def build_bler_table(
     simulated (stored with 0 codewords, read as BLER 1). Once a point shows no block error in
     ``budget.max_codewords`` codewords, the higher points are not simulated either (0 codewords, BLER 0).
     """
-    import sionna.phy
-
-    sionna.phy.config.seed = seed  # seeds Sionna's and torch's generators: reproducible tables
-    rng = np.random.default_rng(seed)
+    rng = _seeded(seed)
     channel = family_channel(family)
     table = BLERTable(fec.key, family, list(snr_grid))
     start, first = time.time(), 0
     for mcs in candidate_mcs(fec):
-        link = DigitalLink(mcs, fec, channel, max_batch_codewords=512)
-        first = _measure_row(table, link, budget, rng, first)
-        if log:
-            count = sum(table.codewords[mcs.name])
-            log(f"{family} {fec.key} {mcs.name}: {count} codewords, {time.time() - start:.0f} s")
-    table.meta = {"budget": vars(budget), "seed": seed, "seconds": round(time.time() - start, 1)}
+        first = _measure_row(table, _link(mcs, fec, channel), budget, rng, first)
+        _progress(log, table, fec, mcs.name, start)
+    table.meta = _provenance(budget, seed, start)
     return table
+
+
+def _seeded(seed: int) -> np.random.Generator:
+    """Seed Sionna's and torch's generators (reproducible tables); the payloads' generator."""
+    import sionna.phy
+
+    sionna.phy.config.seed = seed
+    return np.random.default_rng(seed)
+
+
+def _link(mcs: MCS, fec: FECConfig, channel: torch.nn.Module) -> DigitalLink:
+    """The link a table row is measured over."""
+    return DigitalLink(mcs, fec, channel, max_batch_codewords=512)
+
+
+def _progress(
+    log: Callable[[str], None] | None, table: BLERTable, fec: FECConfig, name: str, start: float
+) -> None:
+    """Log a measured row: its codewords and the time since ``start``."""
+    if log:
+        count = sum(table.codewords[name])
+        log(f"{table.family} {fec.key} {name}: {count} codewords, {time.time() - start:.0f} s")
+
+
+def _provenance(budget: BLERBudget, seed: int, start: float) -> dict[str, Any]:
+    """What a measurement stores in a table's ``meta``: its budget, seed and seconds."""
+    return {"budget": vars(budget), "seed": seed, "seconds": round(time.time() - start, 1)}
 
 
 def _measure_row(
@@ -159,29 +182,17 @@ def deepen_table(
     differ from the table's own so the added codewords are new draws. Records ``budget``, ``seed``
     and the time under ``table.meta["deepened"]``.
     """
-    import sionna.phy
-
-    sionna.phy.config.seed = seed
-    rng = np.random.default_rng(seed)
+    rng = _seeded(seed)
     channel = family_channel(table.family)
     by_name = {m.name: m for m in candidate_mcs(fec)}
     start = time.time()
     for name in table.names:
         if name not in by_name or not any(table.codewords[name]):
             continue
-        link = DigitalLink(by_name[name], fec, channel, max_batch_codewords=512)
         first = next(i for i, c in enumerate(table.codewords[name]) if c)
-        _measure_row(table, link, budget, rng, first)
-        if log:
-            log(
-                f"{table.family} {fec.key} {name}: {sum(table.codewords[name])} codewords, "
-                f"{time.time() - start:.0f} s"
-            )
-    table.meta["deepened"] = {
-        "budget": vars(budget),
-        "seed": seed,
-        "seconds": round(time.time() - start, 1),
-    }
+        _measure_row(table, _link(by_name[name], fec, channel), budget, rng, first)
+        _progress(log, table, fec, name, start)
+    table.meta["deepened"] = _provenance(budget, seed, start)
 
 
 def add_to_table(
@@ -190,17 +201,10 @@ def add_to_table(
     """Measure one more MCS over ``table``'s family and grid (from the grid's first point) and add
     it, recording ``budget`` and ``seed`` under ``table.meta["added"]``; for extending a committed
     table without re-measuring the others."""
-    import sionna.phy
-
-    sionna.phy.config.seed = seed
-    link = DigitalLink(mcs, fec, family_channel(table.family), max_batch_codewords=512)
+    rng = _seeded(seed)
     start = time.time()
-    _measure_row(table, link, budget, np.random.default_rng(seed), 0)
-    table.meta.setdefault("added", {})[mcs.name] = {
-        "budget": vars(budget),
-        "seed": seed,
-        "seconds": round(time.time() - start, 1),
-    }
+    _measure_row(table, _link(mcs, fec, family_channel(table.family)), budget, rng, 0)
+    table.meta.setdefault("added", {})[mcs.name] = _provenance(budget, seed, start)
 
 
 def _table_file(fec: FECConfig, family: str) -> str:
