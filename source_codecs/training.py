@@ -7,8 +7,10 @@ folder ``OUT``:
 - ``OUT/options.json``: every option of the run (a dataclass, :class:`RunOptions`);
 - ``OUT/train.log``: a ``# start`` line per (re)start, a ``step N key=value ... s/step=...`` line
   every ``log_every`` steps and on step 1, ``#`` lines for stops and the export;
-- ``OUT/checkpoint.pt``: the trainer's ``state()`` every ``checkpoint_every`` steps and at the end,
-  written atomically; ``--resume`` continues from it;
+- ``OUT/checkpoint.pt`` (and ``OUT/checkpoint.1.pt``, ... when it is larger than
+  :data:`CHECKPOINT_PART_BYTES`): the trainer's ``state()`` every ``checkpoint_every`` steps and at
+  the end, with the optimisers' moments in bf16 (:func:`compact_optimizer_state`), so that every file
+  can be committed; ``--resume`` continues from it (:func:`load_checkpoint`);
 - ``OUT/weights.pt``: the fp16 weights file the codec loads, written by ``model.export``.
 
 >>> out = start_run(opts)
@@ -24,18 +26,21 @@ __all__ = [
     "CHECKPOINT",
     "LOG",
     "WEIGHTS",
+    "CHECKPOINT_PART_BYTES",
     "ExportableModel",
     "RunOptions",
     "Trainer",
     "cli_main",
+    "compact_optimizer_state",
     "endless",
     "last_step_line",
+    "load_checkpoint",
     "make_loader",
     "options_parser",
     "resume_or_start",
     "rng_state",
     "run_training",
-    "save_atomic",
+    "save_checkpoint",
     "seed_all",
     "set_rng_state",
     "start_run",
@@ -63,6 +68,10 @@ LOG = "train.log"
 
 WEIGHTS = "weights.pt"
 """File name of the exported fp16 weights in the run folder."""
+
+CHECKPOINT_PART_BYTES = 15 * 2**20
+"""Largest tensor payload of one checkpoint file (bytes): a checkpoint is split over several files
+by top-level key so that each stays under the repository's 16 MB limit for a committed file."""
 
 
 class RunOptions(Protocol):
@@ -100,11 +109,121 @@ class Trainer(Protocol):
     def restore(self, state: dict[str, Any]) -> None: ...
 
 
-def save_atomic(obj: Any, path: Path) -> None:
-    """torch.save to a temporary name, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+def compact_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An optimiser ``state_dict()`` with its floating moments in bf16, for a small checkpoint.
+
+    Adam's first moment is dropped where the group's ``beta1`` is 0 (SPADE's Adam(0, 0.9)): it is
+    then the last gradient, overwritten by the next step, and :func:`load_checkpoint` restores it as
+    zeros. ``torch.optim.Optimizer.load_state_dict`` casts the bf16 moments back to the parameters'
+    dtype, so a resumed run continues with moments rounded to 8 significant bits.
+
+    :param state: ``optimizer.state_dict()``.
+    :return: A new dictionary (``state`` is not changed).
+    """
+    no_first_moment = {
+        index
+        for group in state["param_groups"]
+        if tuple(group.get("betas", (1.0,)))[0] == 0
+        for index in group["params"]
+    }
+    compact = {}
+    for index, moments in state["state"].items():
+        kept = {}
+        for name, value in moments.items():
+            if name == "exp_avg" and index in no_first_moment:
+                continue
+            floating = torch.is_tensor(value) and value.is_floating_point() and value.dim() > 0
+            kept[name] = value.to(torch.bfloat16) if floating else value
+        compact[index] = kept
+    return {"state": compact, "param_groups": state["param_groups"]}
+
+
+def _restore_first_moments(state: Any) -> Any:
+    """Add the zero ``exp_avg`` that :func:`compact_optimizer_state` dropped, wherever a nested
+    optimiser state has ``exp_avg_sq`` without it."""
+    if isinstance(state, dict):
+        if "exp_avg_sq" in state and "exp_avg" not in state:
+            state = {**state, "exp_avg": torch.zeros_like(state["exp_avg_sq"])}
+        return {k: _restore_first_moments(v) for k, v in state.items()}
+    return state
+
+
+def _compacted(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with every optimiser state dict in it (a value with ``state`` and
+    ``param_groups``) compacted by :func:`compact_optimizer_state`."""
+
+    def is_optimizer(value: Any) -> bool:
+        return isinstance(value, dict) and {"state", "param_groups"} <= value.keys()
+
+    return {k: compact_optimizer_state(v) if is_optimizer(v) else v for k, v in state.items()}
+
+
+def _payload_bytes(value: Any) -> int:
+    """Bytes of the tensors in a nested structure of dicts, lists and tensors."""
+    if torch.is_tensor(value):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(_payload_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_payload_bytes(v) for v in value)
+    return 0
+
+
+def _part_path(path: Path, index: int) -> Path:
+    """``checkpoint.pt`` for part 0, ``checkpoint.<index>.pt`` for the others."""
+    return path if index == 0 else path.with_name(f"{path.stem}.{index}{path.suffix}")
+
+
+def save_checkpoint(state: dict[str, Any], path: Path) -> list[Path]:
+    """Write a trainer's ``state()`` compactly, over as few files as keep each under
+    :data:`CHECKPOINT_PART_BYTES` (top-level keys, largest first, into the first part with room).
+
+    Every part is written to a temporary name first and renamed after all are written; every part
+    holds the state's ``step``, which :func:`load_checkpoint` checks.
+
+    :param state: ``{"step": int, ...}``; optimiser state dicts in it are compacted.
+    :param path: The first part (``OUT/checkpoint.pt``); others go beside it.
+    :return: The files written, first part first.
+    """
+    state = _compacted(state)
+    parts: list[dict[str, Any]] = []
+    sizes: list[int] = []
+    for key in sorted(state, key=lambda k: -_payload_bytes(state[k])):
+        size = _payload_bytes(state[key])
+        slot = next((i for i, s in enumerate(sizes) if s + size <= CHECKPOINT_PART_BYTES), None)
+        if slot is None:
+            parts.append({})
+            sizes.append(0)
+            slot = len(parts) - 1
+        parts[slot][key] = state[key]
+        sizes[slot] += size
+    paths = [_part_path(path, i) for i in range(len(parts))]
+    for i, part in enumerate(parts):
+        part.update(step=state["step"], parts=len(parts))
+        torch.save(part, paths[i].with_suffix(".tmp"))
+    for stale in path.parent.glob(f"{path.stem}.*{path.suffix}"):
+        if stale not in paths:
+            stale.unlink()
+    for p in reversed(paths):
+        p.with_suffix(".tmp").replace(p)
+    return paths
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` back into one ``state`` dictionary.
+
+    :param path: Its first part, ``OUT/checkpoint.pt``.
+    :param map_location: Where the tensors go.
+    :raises ValueError: The parts belong to different steps (a write was interrupted).
+    """
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    for i in range(1, state.pop("parts", 1)):
+        part = torch.load(_part_path(path, i), map_location=map_location, weights_only=False)
+        if part["step"] != state["step"]:
+            raise ValueError(f"{_part_path(path, i)}: step {part['step']}, {path}: {state['step']}")
+        part.pop("parts")
+        state.update(part)
+    return _restore_first_moments(state)
 
 
 def seed_all(seed: int) -> None:
@@ -159,7 +278,7 @@ def resume_or_start(
     checkpoint = out / CHECKPOINT
     if not (resume and checkpoint.is_file()):
         return False
-    trainer.restore(torch.load(checkpoint, map_location=map_location, weights_only=False))
+    trainer.restore(load_checkpoint(checkpoint, map_location))
     return True
 
 
@@ -253,8 +372,8 @@ def run_training(
                 log.write(_step_line(trainer.step, logs, suffix, time.monotonic() - tick))
                 log.flush()
             if trainer.step % opts.checkpoint_every == 0:
-                save_atomic(trainer.state(), checkpoint)
-        save_atomic(trainer.state(), checkpoint)
+                save_checkpoint(trainer.state(), checkpoint)
+        save_checkpoint(trainer.state(), checkpoint)
         extra = before_export(log) if before_export else {}
         weights = out / WEIGHTS
         trainer.model.export(weights, {"steps": trainer.step, **extra, "options": options})

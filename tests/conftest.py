@@ -11,7 +11,7 @@ import torch
 
 from simulator.data import make_source
 from simulator.data.export import export_source
-from source_codecs.training import CHECKPOINT, LOG
+from source_codecs.training import CHECKPOINT, LOG, load_checkpoint
 
 TrainMain = Callable[[Sequence[str]], int]
 ResumedRun = Callable[..., tuple[dict[str, Any], dict[str, Any], Path]]
@@ -54,9 +54,9 @@ def resumed_run(tmp_path: Path) -> ResumedRun:
         common = ["--data", str(data), "--out", str(out), "--batch-size", "2", *args]
         common += ["--log-every", "1", "--checkpoint-every", "1"]
         assert train_main([*common, "--steps", "2"]) == 0
-        first = torch.load(out / CHECKPOINT, weights_only=False)
+        first = load_checkpoint(out / CHECKPOINT)
         assert train_main([*common, "--steps", "3", "--resume", *resume_args]) == 0
-        second = torch.load(out / CHECKPOINT, weights_only=False)
+        second = load_checkpoint(out / CHECKPOINT)
         assert (first["step"], second["step"]) == (2, 3)
         assert any(not torch.equal(first["model"][k], v) for k, v in second["model"].items())
         assert "step 3 " in (out / LOG).read_text()

@@ -145,6 +145,8 @@ class _Trainer:
     def initialise(self, path: str) -> None:
         """Start from the model of another run (its ``checkpoint.pt`` or a weights file)."""
         saved = torch.load(path, map_location="cpu", weights_only=False)
+        if "step" in saved:  # a checkpoint, perhaps over several files
+            saved = training.load_checkpoint(Path(path))
         state = saved["model"] if "model" in saved else saved["state_dict"]
         self.model.load_state_dict({k: v.float() for k, v in state.items()})
 

@@ -2,7 +2,8 @@
 
 It is the judge of semantic fidelity: the simulator runs it on every reconstructed image of every sweep
 point on a CPU, so it is built for speed (depthwise-separable convolutions, a 1/16 encoder, logits
-predicted at half resolution and upsampled bilinearly).
+predicted at half resolution and upsampled bilinearly, or, with ``full_width``, refined at full
+resolution by a narrow path from the image so that thin classes keep their pixels).
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ class SegmenterConfig:
     :param widths: Channels at strides 2, 4, 8 and 16.
     :param decoder_width: Channels of every decoder stage.
     :param context_dilations: Dilations of the residual blocks at stride 16 (receptive field).
+    :param full_width: Channels of the full-resolution path (a stem on the image, fused last, so
+        that one-pixel-wide poles and distant riders are classified at their own resolution);
+        0 predicts at stride 2 and upsamples.
     """
 
     num_classes: int = 19
     widths: tuple[int, int, int, int] = (16, 32, 64, 128)
     decoder_width: int = 32
     context_dilations: tuple[int, ...] = (1, 2, 4, 8)
+    full_width: int = 0
 
     def to_dict(self) -> dict:
         """A plain dictionary (lists instead of tuples) for checkpoints."""
@@ -79,20 +84,30 @@ class SeparableBlock(nn.Module):
 class FusionStage(nn.Module):
     """Upsample the coarser decoder features, add a ``1 x 1`` projection of the skip, refine.
 
-    :input coarse: [B, D, H / 2, W / 2], torch.float32 (decoder features)
+    :input coarse: [B, D', H / 2, W / 2], torch.float32 (decoder features; D' = coarse_channels,
+        projected to D first when it differs)
     :input skip: [B, C, H, W], torch.float32 (encoder features)
     :output y: [B, D, H, W], torch.float32
     """
 
-    def __init__(self, skip_channels: int, width: int) -> None:
+    def __init__(self, skip_channels: int, width: int, coarse_channels: int | None = None) -> None:
         super().__init__()
+        cin = width if coarse_channels is None else coarse_channels
+        # A 1 x 1 projection before upsampling when the coarse features are wider than this stage.
+        self.project = (
+            nn.Identity()
+            if cin == width
+            else nn.Sequential(nn.Conv2d(cin, width, 1, bias=False), nn.BatchNorm2d(width))
+        )
         self.lateral = nn.Sequential(
             nn.Conv2d(skip_channels, width, 1, bias=False), nn.BatchNorm2d(width)
         )
         self.refine = SeparableBlock(width, width)
 
     def forward(self, coarse: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = F.interpolate(coarse, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        up = F.interpolate(
+            self.project(coarse), size=skip.shape[-2:], mode="bilinear", align_corners=False
+        )
         return self.refine(F.relu(up + self.lateral(skip)))
 
 
@@ -102,7 +117,8 @@ class Segmenter(nn.Module):
     Encoder: a dense stem to stride 2 and 4, separable blocks to stride 8 and 16, dilated residual
     blocks plus a global-average context vector at stride 16. Decoder: three :class:`FusionStage` s
     back to stride 2 (skips from strides 8, 4, 2), a ``1 x 1`` classifier, bilinear upsampling to the
-    input size. Any input size works; sizes divisible by 16 waste nothing.
+    input size; with ``full_width`` > 0 a fourth stage fuses the decoder (projected to ``full_width``
+    channels) with a stride-1 stem on the image, and the classifier runs at full resolution. Any input size works; sizes divisible by 16 waste nothing.
 
     :param config: Architecture; defaults to :class:`SegmenterConfig` ().
 
@@ -140,7 +156,10 @@ class Segmenter(nn.Module):
         self.fuse8 = FusionStage(w3, d)
         self.fuse4 = FusionStage(w2, d)
         self.fuse2 = FusionStage(w1, d)
-        self.classifier = nn.Conv2d(d, self.config.num_classes, 1)
+        fw = self.config.full_width
+        self.stride1 = ConvBNReLU(3, fw) if fw else None
+        self.fuse1 = FusionStage(fw, fw, coarse_channels=d) if fw else None
+        self.classifier = nn.Conv2d(fw or d, self.config.num_classes, 1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         # channels_last: faster convolutions on CPU, and a fast argmax over the class dimension.
@@ -152,6 +171,8 @@ class Segmenter(nn.Module):
         pooled = f16.mean(dim=(2, 3), keepdim=True)
         f16 = F.relu(f16 + self.context(pooled))
         y = self.fuse2(self.fuse4(self.fuse8(self.bottleneck(f16), f8), f4), f2)
+        if self.stride1 is not None:
+            return self.classifier(self.fuse1(y, self.stride1(x)))
         logits = self.classifier(y)
         return F.interpolate(logits, size=images.shape[-2:], mode="bilinear", align_corners=False)
 

@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--widths", type=int, nargs=4, default=list(SegmenterConfig.widths))
     p.add_argument("--decoder-width", type=int, default=SegmenterConfig.decoder_width)
+    p.add_argument("--full-width", type=int, default=SegmenterConfig.full_width,
+                   help="channels of the full-resolution path (0: predict at stride 2)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
@@ -154,7 +156,9 @@ def train(
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     checkpoint_path = args.checkpoint or args.out.with_suffix(".ckpt")
-    config = SegmenterConfig(widths=tuple(args.widths), decoder_width=args.decoder_width)
+    config = SegmenterConfig(
+        widths=tuple(args.widths), decoder_width=args.decoder_width, full_width=args.full_width
+    )
     crop = tuple(args.crop) if args.crop else None
     augment = AugmentConfig(crop=crop)
 
