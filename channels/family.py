@@ -17,7 +17,7 @@ def channel_family(model: str, params: dict[str, Any] | None = None) -> str:
 
     Rician and custom channels use the Rayleigh tables (conservative: Rician with K > 0 fades less).
     ``"rayleigh"`` is per-symbol fading; a ``block_length`` L > 1 in ``params`` gives
-    ``"rayleigh_bl{L}"``, whose table is built on first use (see :mod:`channels.phy.mcs_table`).
+    ``"rayleigh_bl{L}"``, whose table is built on first use (see :mod:`channels.phy.measure_tables`).
 
     ``ofdm`` uses ``"rayleigh_bl{D}"`` with D the data symbols of one slot: one flat Rayleigh
     coefficient per slot, with the slot boundaries where the OFDM channel puts them. That is the OFDM

@@ -14,7 +14,7 @@ import torch
 from channels import ChannelConfigError, channel_family, make_channel
 from channels.base import channel_data_symbols
 from channels.phy import MCS, DigitalLink, FECConfig
-from channels.phy.mcs_table import BLER_TARGET, auto_mcs
+from channels.phy.adaptation import Layer, adapt_mcs
 from simulator.analog import deliver_analog
 from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
@@ -25,11 +25,7 @@ from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
 from source_codecs import CodecBase, CodecConfigError, make_codec
 from source_codecs.layered import LayeredCodec
 
-__all__ = ["BASE_BLER_TARGET", "LinkSimulator", "PointResult", "resolve_device"]
-
-BASE_BLER_TARGET = BLER_TARGET / 10
-"""``base_mcs: auto``: the base layer of a layered codec gets the fastest MCS whose tabulated BLER is
-at most 1 % (ten times safer than ``mcs: auto``'s 10 % target)."""
+__all__ = ["LinkSimulator", "PointResult", "resolve_device"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -182,23 +178,17 @@ class LinkSimulator:
             log(f"miou: not computed: {exc}")
             return None
 
-    def mcs_for(self, point: SweepPoint, layer: str = "single") -> MCS:
-        """The fixed MCS, or the one ``auto`` picks at this SNR for this channel's family.
-
-        ``auto`` bounds the probability that an image's payload loses a codeword when the codewords
-        fill the point's whole budget (every data symbol of K channel uses): :data:`BLER_TARGET` (10 %)
-        for ``single`` (or a layered codec's ``enhancement``, ``link.mcs``), :data:`BASE_BLER_TARGET`
-        (1 %) for ``base`` (``link.base_mcs``; the base fills only part of the budget, so the bound
-        is conservative there).
-        """
+    def mcs_for(self, point: SweepPoint, layer: Layer = "single") -> MCS:
+        """The fixed MCS (``link.base_mcs`` for ``base``, else ``link.mcs``), or the one link
+        adaptation picks at this SNR for this channel's family (:func:`adapt_mcs`), bounding the loss
+        of every data symbol of the point's K channel uses."""
         mcs = self.config.link.base_mcs if layer == "base" else self.config.link.mcs
         if mcs == "auto":
             family = channel_family(point.channel.model, point.channel.params)
-            target = BASE_BLER_TARGET if layer == "base" else BLER_TARGET
             channel = self.channels[point.channel.display_name]
             uses = num_channel_symbols(point.bandwidth_ratio, *self.shape)
             data = channel_data_symbols(channel, uses)
-            return auto_mcs(point.snr_db, self.fec, family, target, data_symbols=data)
+            return adapt_mcs(point.snr_db, self.fec, family, data, layer)
         return MCS(mcs.modulation, mcs.code_rate, mcs.repetitions)
 
     def run_point(self, point: SweepPoint) -> PointResult:

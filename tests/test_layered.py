@@ -11,12 +11,12 @@ from channels import AWGNChannel
 from channels.base import channel_data_symbols
 from channels.family import channel_family
 from channels.phy import MCS, DigitalLink, FECConfig
-from channels.phy.mcs_table import BLER_TARGET, auto_mcs
+from channels.phy.adaptation import BASE_BLER_TARGET, BLER_TARGET, auto_mcs
 from simulator.config import ConfigError, parse_config
 from simulator.data import make_source
 from simulator.digital import EncodeCache
 from simulator.layered import channel_uses_for, deliver_layered, encode_layered
-from simulator.pipeline import BASE_BLER_TARGET, LinkSimulator
+from simulator.pipeline import LinkSimulator
 from simulator.sweep import num_channel_symbols, sweep_points
 from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
