@@ -172,7 +172,7 @@ class LinkSetup:
         the loss of every data symbol of the point's K channel uses."""
         mcs = self.base_mcs if layer == "base" else self.mcs
         if mcs == "auto":
-            family = channel_family(point.channel.model, point.channel.params)
+            family = channel_family(self.channel(point))
             data = channel_data_symbols(self.channel(point), self.num_symbols(point))
             return adapt_mcs(point.snr_db, self.fec, family, data, layer)
         return MCS(mcs.modulation, mcs.code_rate, mcs.repetitions)

@@ -153,7 +153,7 @@ def test_auto_mcs_of_a_point_bounds_the_loss_of_the_data_symbols_it_has() -> Non
         channel = simulator.channels[point.channel.display_name]
         data = channel_data_symbols(channel, uses)
         assert (data == uses) == (point.channel.model == "awgn")  # OFDM pays for pilots and CP
-        table = bler_table(FEC, channel_family(point.channel.model, point.channel.params))
+        table = bler_table(FEC, channel_family(channel))
         candidates = [m for m in candidate_mcs(FEC) if m.name in table.errors]
 
         def meets(mcs: MCS, target: float, table=table, data=data, snr=point.snr_db) -> bool:
