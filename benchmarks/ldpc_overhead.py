@@ -29,7 +29,8 @@ from sionna.phy.mapping import Demapper, Mapper  # noqa: E402
 
 from channels import make_channel, noise_variance  # noqa: E402
 from channels.phy import MCS, DigitalLink, FECConfig  # noqa: E402
-from channels.phy.mcs_table import TABLE_DIR, auto_mcs, bler_table  # noqa: E402
+from channels.phy.adaptation import auto_mcs  # noqa: E402
+from channels.phy.measure_tables import TABLE_DIR, bler_table  # noqa: E402
 
 SNR_DB = 10.0
 OUT = Path(__file__).parent / "results" / "ldpc_overhead.md"

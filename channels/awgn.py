@@ -24,6 +24,9 @@ class AWGNChannel(torch.nn.Module):
         y, h = AWGNChannel()(torch.ones(2, 8, dtype=torch.complex64), 0.1)
     """
 
+    bler_family = "awgn"
+    """The BLER tables ``mcs: auto`` reads (see :func:`channels.channel_family`)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.awgn = AWGN()

@@ -7,7 +7,7 @@ import math
 import torch
 from sionna.phy.channel import AWGN, GenerateFlatFadingChannel
 
-__all__ = ["BlockFadingChannel", "validate_block_length"]
+__all__ = ["BlockFadingChannel", "block_family", "validate_block_length"]
 
 
 def validate_block_length(block_length: int) -> int:
@@ -15,6 +15,12 @@ def validate_block_length(block_length: int) -> int:
     if isinstance(block_length, bool) or not isinstance(block_length, int) or block_length < 1:
         raise ValueError(f"block_length must be an integer >= 1, got {block_length!r}")
     return block_length
+
+
+def block_family(block_length: int) -> str:
+    """The Rayleigh BLER-table family of ``block_length``: ``"rayleigh"`` for per-symbol fading
+    (``block_length`` <= 1), else ``"rayleigh_bl{L}"``."""
+    return "rayleigh" if block_length <= 1 else f"rayleigh_bl{block_length}"
 
 
 class BlockFadingChannel(torch.nn.Module):
@@ -36,6 +42,12 @@ class BlockFadingChannel(torch.nn.Module):
         self.block_length = validate_block_length(block_length)
         self.scattering = GenerateFlatFadingChannel(num_tx_ant=1, num_rx_ant=1)
         self.awgn = AWGN()
+
+    @property
+    def bler_family(self) -> str:
+        """The BLER tables ``mcs: auto`` reads: the Rayleigh ones of this block length (see
+        :func:`channels.channel_family`)."""
+        return block_family(self.block_length)
 
     def block_gains(self, scattered: torch.Tensor) -> torch.Tensor:
         """Block coefficients from CN(0, 1) draws ``scattered`` [batch, blocks]; identity (Rayleigh)."""

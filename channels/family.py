@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from channels.awgn import AWGNChannel
+from channels.block_fading import block_family
 from channels.rayleigh import RayleighChannel
 
 __all__ = ["channel_family", "family_channel"]
 
 
-def channel_family(model: str, params: dict[str, Any] | None = None) -> str:
-    """The BLER-table family for ``mcs: auto``: ``"awgn"`` for the AWGN channel, else a fading family.
+def channel_family(channel: torch.nn.Module) -> str:
+    """The BLER-table family for ``mcs: auto`` of a channel module: its ``bler_family`` attribute,
+    which every built-in channel has, else (a custom channel) ``"rayleigh"``, or
+    ``"rayleigh_bl{L}"`` for a ``block_length`` attribute L > 1.
 
-    Rician and custom channels use the Rayleigh tables (conservative: Rician with K > 0 fades less).
-    ``"rayleigh"`` is per-symbol fading; a ``block_length`` L > 1 in ``params`` gives
-    ``"rayleigh_bl{L}"``, whose table is built on first use (see :mod:`channels.phy.mcs_table`).
+    ``awgn`` is ``"awgn"``. Rayleigh and Rician use the Rayleigh tables (conservative for Rician:
+    K > 0 fades less): ``"rayleigh"`` is per-symbol fading, a ``block_length`` L > 1 gives
+    ``"rayleigh_bl{L}"``, whose table is built on first use (see :mod:`channels.phy.measure_tables`).
 
     ``ofdm`` uses ``"rayleigh_bl{D}"`` with D the data symbols of one slot: one flat Rayleigh
     coefficient per slot, with the slot boundaries where the OFDM channel puts them. That is the OFDM
@@ -29,14 +30,10 @@ def channel_family(model: str, params: dict[str, Any] | None = None) -> str:
     not measured: it would depend on every grid, multipath and
     CSI parameter, and its first-use measurement would take many minutes on a CPU.
     """
-    if model == "awgn":
-        return "awgn"
-    if model == "ofdm":
-        from channels.registry import make_channel
-
-        return f"rayleigh_bl{make_channel(model, params).grid.data_per_slot}"
-    block_length = int((params or {}).get("block_length", 1))
-    return "rayleigh" if block_length <= 1 else f"rayleigh_bl{block_length}"
+    family = getattr(channel, "bler_family", None)
+    if family is not None:
+        return str(family)
+    return block_family(int(getattr(channel, "block_length", 1)))
 
 
 def family_channel(family: str) -> torch.nn.Module:

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from channels.phy import LDPC_RATE_RANGE, Modulation
+
 __all__ = [
     "METRIC_NAMES",
     "ChannelSpec",
@@ -43,7 +45,6 @@ __all__ = [
 ]
 
 METRIC_NAMES = ("psnr", "ms_ssim", "lpips", "lpips_alex", "miou", "fid", "kid")
-MODULATION_NAMES = ("bpsk", "qpsk", "16qam", "64qam", "256qam")
 
 
 class ConfigError(ValueError):
@@ -114,7 +115,7 @@ class FixedMCS(_Strict):
     """A fixed modulation and code rate (code_rate 1.0 with ``fec.code: none``); ``repetitions``
     sends every codeword that many times (LLRs combined), for rates below 5G LDPC's 1/5."""
 
-    modulation: Literal["bpsk", "qpsk", "16qam", "64qam", "256qam"]
+    modulation: Modulation
     code_rate: float = Field(0.5, gt=0, le=1)
     repetitions: int = Field(1, ge=1, le=32)
 
@@ -169,10 +170,11 @@ class LinkConfig(_Strict):
                 continue
             if self.fec.code == "none" and mcs.code_rate != 1.0:
                 raise ValueError(f"link.{key}.code_rate must be 1.0 when link.fec.code is 'none'")
-            if self.fec.code == "ldpc5g" and not 0.2 <= mcs.code_rate <= 0.95:
+            low, high = LDPC_RATE_RANGE
+            if self.fec.code == "ldpc5g" and not low <= mcs.code_rate <= high:
                 raise ValueError(
                     f"link.{key}.code_rate: {mcs.code_rate} cannot be coded by 5G LDPC; "
-                    "choose a rate in 0.2..0.95 (or fec.code: none with code_rate 1.0)"
+                    f"choose a rate in {low}..{high} (or fec.code: none with code_rate 1.0)"
                 )
         return self
 

@@ -13,132 +13,89 @@ silently accepted; what the receiver then shows depends on ``link.on_error``:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
-from channels.phy import DigitalLink
-from source_codecs import BudgetTooSmall, SourceCodec, safe_decode
+from simulator.data import Sample
+from simulator.sweep import SweepPoint
+from simulator.transport import Delivery, Plan, Transport
+from source_codecs import SourceCodec, safe_decode
 
-__all__ = ["Delivery", "EncodeCache", "deliver_digital", "deliver_reference"]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What the receiver shows for one image, and what it cost.
-
-    ``status`` is one of ``ok`` (decoded from an error-free stream), ``decoded_with_errors``
-    (``on_error: decode`` and the decoder returned an image), ``partial`` (a layered codec lost
-    packets or its enhancement layer and decoded what survived), ``crc_fail`` (a codeword failed and the
-    fallback is shown), ``decode_error`` (the decoder raised, hung, crashed or returned a malformed image),
-    ``no_fit`` (the codec cannot go as low as the budget: nothing was sent).
-    """
-
-    image: np.ndarray  # uint8 [H, W, 3]
-    num_bytes: int | None  # bytes sent; None when nothing fits
-    bit_errors: int
-    num_bits: int
-    codeword_errors: int
-    num_codewords: int
-    status: str
-
-    @property
-    def decoded(self) -> bool:
-        """True when the codec's decoder produced the image (not the fallback)."""
-        return self.status in ("ok", "decoded_with_errors", "partial")
+__all__ = ["DigitalTransport", "ReferenceTransport"]
 
 
-class EncodeCache:
-    """Encoded streams by (codec row, image, byte budget): the same budget recurs across SNR points."""
-
-    def __init__(self) -> None:
-        self._streams: dict[tuple, Any] = {}
-
-    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """The value cached under ``key``, computed by ``compute()`` the first time."""
-        if key not in self._streams:
-            self._streams[key] = compute()
-        return self._streams[key]
-
-    def encode(
-        self,
-        codec_key: str,
-        codec: SourceCodec,
-        index: int,
-        image: np.ndarray,
-        labels: np.ndarray | None,
-        budget: int,
-    ) -> bytes | None:
-        """The codec's stream for ``image`` within ``budget`` bytes, or None if it cannot fit."""
-
-        def compute() -> bytes | None:
-            try:
-                return codec.encode(image, budget, labels=labels)
-            except BudgetTooSmall:
-                return None
-
-        return self.get((codec_key, index, budget), compute)
-
-
-def deliver_reference(image: np.ndarray, codec: SourceCodec) -> Delivery:
+class ReferenceTransport(Transport):
     """A reference codec (``original``): its stream reaches the receiver without error."""
-    height, width = image.shape[:2]
-    stream = codec.encode(image, None)
-    decoded = codec.decode(stream, height, width)
-    return Delivery(decoded, len(stream), 0, 0, 0, 0, "ok")
+
+    carries_bits = False
+
+    def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:
+        height, width = self.setup.shape
+        deliveries = []
+        for sample in samples:
+            stream = self.codec.encode(sample.image, None)
+            image = self.codec.decode(stream, height, width)
+            deliveries.append(Delivery.error_free(image, len(stream)))
+        return deliveries
 
 
-def deliver_digital(
-    streams: Sequence[bytes | None],
-    codec_name: str,
-    codec_params: dict,
-    codec: SourceCodec,
-    link: DigitalLink,
-    snr_db: float,
-    shape: tuple[int, int],
-    fallback: np.ndarray,
-    on_error: str,
-    decode_timeout_s: float = 20.0,
-) -> list[Delivery]:
-    """Send every image's stream over ``link`` at ``snr_db`` in one batch and decode what arrives:
-    the streams that arrived intact in one call (:meth:`SourceCodec.decode_batch`: a learned codec
-    runs its network on batches of images on a GPU), the others each in isolation.
+class DigitalTransport(Transport):
+    """A single-layer digital codec: rate-controlled to the budget of one link, sent in one batch.
 
-    :param streams: one stream per image (None: the codec could not fit the budget).
-    :param shape: (H, W) of the images.
-    :param fallback: uint8 [H, W, 3], shown for lost images.
+    :cvar decode_timeout_s: the time limit of an isolated decode of a damaged stream, s.
     """
-    height, width = shape
-    sent = [s for s in streams if s is not None]
-    received = iter(link.transmit(sent, snr_db))
-    deliveries: list[Delivery] = []
-    intact: list[int] = []  # images whose stream arrived error-free: decoded in one batch below
-    for stream in streams:
-        if stream is None:
-            deliveries.append(Delivery(fallback, None, 0, 0, 0, 0, "no_fit"))
-            continue
-        rx = next(received)
-        errors = int(np.count_nonzero(~rx.codeword_ok))
-        stats = (len(stream), rx.bit_errors, rx.num_bits, errors, rx.num_codewords)
-        if errors == 0 and rx.data == stream:
-            intact.append(len(deliveries))
-            image, status = fallback, "ok"  # the decoded image replaces it below
-        elif errors and on_error == "fallback":
-            image, status = fallback, "crc_fail"
-        else:
-            # Errors the CRC missed, or on_error: decode -> the decoder may meet a corrupted stream.
-            outcome = safe_decode(
-                codec_name, codec_params, rx.data, height, width, decode_timeout_s
+
+    codec: SourceCodec
+    decode_timeout_s: float = 20.0
+
+    def plan(self, point: SweepPoint) -> Plan:
+        return Plan(point, self.setup.num_symbols(point), (self.setup.link(point),))
+
+    def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:
+        """Send every image's stream over the plan's link in one batch and decode what arrives: the
+        streams that arrived intact in one call (:meth:`SourceCodec.decode_batch`: a learned codec
+        runs its network on batches of images on a GPU), the others each in isolation."""
+        point, (link,) = plan.point, plan.links
+        budget = plan.budget
+        streams = [
+            self.setup.encodes.encode(
+                point.codec.display_name, self.codec, i, s.image, s.labels, budget
             )
-            if outcome.image is None:
-                image, status = fallback, "decode_error"
+            for i, s in enumerate(samples)
+        ]
+        height, width = self.setup.shape
+        fallback = self.setup.fallback
+        received = iter(link.transmit([s for s in streams if s is not None], point.snr_db))
+        deliveries: list[Delivery] = []
+        intact: list[int] = []  # images whose stream arrived error-free: decoded in one batch below
+        for stream in streams:
+            if stream is None:
+                deliveries.append(Delivery.no_fit(fallback))
+                continue
+            rx = next(received)
+            errors = int(np.count_nonzero(~rx.codeword_ok))
+            if errors == 0 and rx.data == stream:
+                intact.append(len(deliveries))
+                image, status = fallback, "ok"  # the decoded image replaces it below
+            elif errors and self.setup.on_error == "fallback":
+                image, status = fallback, "crc_fail"
             else:
-                image, status = outcome.image, ("decoded_with_errors" if errors else "ok")
-        deliveries.append(Delivery(image, *stats, status))
-    decoded = codec.decode_batch([streams[i] for i in intact], height, width)
-    for i, image in zip(intact, decoded, strict=True):
-        change = {"status": "decode_error"} if image is None else {"image": image}
-        deliveries[i] = replace(deliveries[i], **change)
-    return deliveries
+                # Errors the CRC missed, or on_error: decode -> the decoder may meet a corrupted stream.
+                outcome = safe_decode(
+                    point.codec.name,
+                    point.codec.params,
+                    rx.data,
+                    height,
+                    width,
+                    self.decode_timeout_s,
+                )
+                if outcome.image is None:
+                    image, status = fallback, "decode_error"
+                else:
+                    image, status = outcome.image, ("decoded_with_errors" if errors else "ok")
+            deliveries.append(Delivery.received(image, len(stream), [rx], status))
+        decoded = self.codec.decode_batch([streams[i] for i in intact], height, width)
+        for i, image in zip(intact, decoded, strict=True):
+            deliveries[i] = deliveries[i].with_image(image)
+        return deliveries

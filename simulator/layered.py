@@ -15,15 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from channels.phy import DigitalLink
 from simulator.data import Sample
-from simulator.digital import Delivery, EncodeCache
+from simulator.sweep import SweepPoint
+from simulator.transport import Delivery, Plan, Transport
 from source_codecs import BudgetTooSmall
 from source_codecs.layered import LayeredCodec, ReceivedLayers, erased_bytes
 
-__all__ = ["LayeredStreams", "channel_uses_for", "deliver_layered", "encode_layered"]
+__all__ = ["LayeredStreams", "LayeredTransport", "channel_uses_for", "encode_layered"]
 
 
 @dataclass(frozen=True)
@@ -69,63 +68,59 @@ def encode_layered(
     return LayeredStreams(base, layer)
 
 
-def deliver_layered(
-    samples: Sequence[Sample],
-    codec_key: str,
-    codec: LayeredCodec,
-    links: tuple[DigitalLink, DigitalLink],
-    num_symbols: int,
-    snr_db: float,
-    fallback: np.ndarray,
-    cache: EncodeCache,
-) -> list[Delivery]:
-    """Send every image's layers at ``snr_db``, each layer's codewords of all images in one batch,
-    and decode what arrived of all images in one call (:meth:`LayeredCodec.decode_layers_batch`: the
-    semantic GAN's generator runs on batches of images on a GPU).
+class LayeredTransport(Transport):
+    """A layered codec: the base layer on ``link.base_mcs``, the enhancement on ``link.mcs``, inside
+    the same K channel uses (see the module docstring)."""
 
-    :param links: (base layer link, enhancement layer link), same channel, their own MCS.
-    :param fallback: uint8 [H, W, 3], shown when the semantic map is lost.
-    :return: one :class:`Delivery` per sample; ``status`` ``ok`` (everything arrived), ``partial``
-        (latent packets or the enhancement lost; the surviving layers decoded), ``crc_fail`` (the map
-        or header lost), ``no_fit``.
-    """
-    base_link, enhancement_link = links
-    key = (codec_key, base_link.mcs.name, enhancement_link.mcs.name, num_symbols)
-    streams = [
-        cache.get((*key, i), lambda s=s: encode_layered(codec, s, *links, num_symbols))
-        for i, s in enumerate(samples)
-    ]
-    sent = [s for s in streams if s.base is not None]
-    base_rx = iter(base_link.transmit([s.base for s in sent], snr_db))
-    enhancement_rx = iter(enhancement_link.transmit([s.enhancement for s in sent], snr_db))
-    height, width = fallback.shape[:2]
-    arrived, outcomes = [], []
-    for stream in sent:
-        base, layer = next(base_rx), next(enhancement_rx)
-        base_ok, layer_ok = bool(base.codeword_ok.all()), bool(layer.codeword_ok.all())
-        erased = None
-        if not base_ok:
-            erased = erased_bytes(
-                base.codeword_ok, base_link.codeword_payload_bytes, len(base.data)
+    codec: LayeredCodec
+
+    def plan(self, point: SweepPoint) -> Plan:
+        links = tuple(self.setup.link(point, layer) for layer in ("base", "enhancement"))
+        return Plan(point, self.setup.num_symbols(point), links)
+
+    def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:
+        """Send every image's layers, each layer's codewords of all images in one batch, and decode
+        what arrived of all images in one call (:meth:`LayeredCodec.decode_layers_batch`: the
+        semantic GAN's generator runs on batches of images on a GPU).
+
+        :return: one :class:`Delivery` per sample; ``status`` ``ok`` (everything arrived), ``partial``
+            (latent packets or the enhancement lost; the surviving layers decoded), ``crc_fail`` (the
+            map or header lost), ``no_fit``.
+        """
+        point, (base_link, enhancement_link), k = plan.point, plan.links, plan.num_symbols
+        key = (point.codec.display_name, base_link.mcs.name, enhancement_link.mcs.name, k)
+        streams = [
+            self.setup.encodes.get(
+                (*key, i), lambda s=s: encode_layered(self.codec, s, *plan.links, k)
             )
-        arrived.append(ReceivedLayers(base.data, erased, layer.data if layer_ok else None))
-        counts = (
-            len(stream.base) + len(stream.enhancement),
-            base.bit_errors + layer.bit_errors,
-            base.num_bits + layer.num_bits,
-            int((~base.codeword_ok).sum() + (~layer.codeword_ok).sum()),
-            len(base.codeword_ok) + len(layer.codeword_ok),
-        )
-        outcomes.append((counts, base_ok and layer_ok))
-    decoded = iter(zip(codec.decode_layers_batch(arrived, height, width), outcomes, strict=True))
-    deliveries = []
-    for stream in streams:
-        if stream.base is None:
-            deliveries.append(Delivery(fallback, None, 0, 0, 0, 0, "no_fit"))
-            continue
-        image, (counts, whole) = next(decoded)
-        if image is None:  # the header or the semantic map was lost
-            deliveries.append(Delivery(fallback, *counts, "crc_fail"))
-        else:
-            deliveries.append(Delivery(image, *counts, "ok" if whole else "partial"))
-    return deliveries
+            for i, s in enumerate(samples)
+        ]
+        sent = [s for s in streams if s.base is not None]
+        base_rx = base_link.transmit([s.base for s in sent], point.snr_db)
+        enhancement_rx = enhancement_link.transmit([s.enhancement for s in sent], point.snr_db)
+        arrived = []
+        for base, layer in zip(base_rx, enhancement_rx, strict=True):
+            erased = None
+            if not base.codeword_ok.all():
+                erased = erased_bytes(
+                    base.codeword_ok, base_link.codeword_payload_bytes, len(base.data)
+                )
+            layer_ok = bool(layer.codeword_ok.all())
+            arrived.append(ReceivedLayers(base.data, erased, layer.data if layer_ok else None))
+        height, width = self.setup.shape
+        images = self.codec.decode_layers_batch(arrived, height, width)
+        decoded = iter(zip(sent, base_rx, enhancement_rx, images, strict=True))
+        deliveries = []
+        for stream in streams:
+            if stream.base is None:
+                deliveries.append(Delivery.no_fit(self.setup.fallback))
+                continue
+            _, base, layer, image = next(decoded)
+            num_bytes, results = len(stream.base) + len(stream.enhancement), (base, layer)
+            if image is None:  # the header or the semantic map was lost
+                deliveries.append(Delivery.lost(self.setup.fallback, num_bytes, results))
+            else:
+                whole = bool(base.codeword_ok.all()) and bool(layer.codeword_ok.all())
+                status = "ok" if whole else "partial"
+                deliveries.append(Delivery.received(image, num_bytes, results, status))
+        return deliveries

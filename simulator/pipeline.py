@@ -11,25 +11,20 @@ import numpy as np
 import sionna.phy
 import torch
 
-from channels import ChannelConfigError, channel_family, make_channel
-from channels.base import channel_data_symbols
-from channels.phy import MCS, DigitalLink, FECConfig
-from channels.phy.mcs_table import BLER_TARGET, auto_mcs
-from simulator.analog import deliver_analog
+from channels import ChannelConfigError, make_channel
+from channels.phy import FECConfig
+from simulator.analog import AnalogTransport
 from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
-from simulator.digital import Delivery, EncodeCache, deliver_digital, deliver_reference
-from simulator.layered import deliver_layered
+from simulator.digital import DigitalTransport, ReferenceTransport
+from simulator.layered import LayeredTransport
 from simulator.scoring import Scorer, metric_batch_size
-from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
+from simulator.sweep import SweepPoint, derive_seed
+from simulator.transport import Delivery, LinkSetup, Plan, Transport
 from source_codecs import CodecBase, CodecConfigError, make_codec
 from source_codecs.layered import LayeredCodec
 
-__all__ = ["BASE_BLER_TARGET", "LinkSimulator", "PointResult", "resolve_device"]
-
-BASE_BLER_TARGET = BLER_TARGET / 10
-"""``base_mcs: auto``: the base layer of a layered codec gets the fastest MCS whose tabulated BLER is
-at most 1 % (ten times safer than ``mcs: auto``'s 10 % target)."""
+__all__ = ["LinkSimulator", "PointResult", "resolve_device", "transport_for"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -64,6 +59,18 @@ def _build_all(
         except error as exc:
             problems.append(f"{key}: {exc}")
     return ConfigError(problems) if problems else built
+
+
+def transport_for(codec: CodecBase, setup: LinkSetup) -> Transport:
+    """The one way ``codec``'s images cross the link: by its ``kind`` (``reference``, ``analog``,
+    ``digital``), a digital :class:`~source_codecs.layered.LayeredCodec` in layers."""
+    if codec.kind == "reference":
+        return ReferenceTransport(setup, codec)
+    if codec.kind == "analog":
+        return AnalogTransport(setup, codec)
+    if isinstance(codec, LayeredCodec):
+        return LayeredTransport(setup, codec)
+    return DigitalTransport(setup, codec)
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -109,12 +116,21 @@ class LinkSimulator:
         self.fallback = np.broadcast_to(
             np.round(mean).clip(0, 255).astype(np.uint8), (*self.shape, 3)
         ).copy()
-        self.fec = FECConfig(
-            code=config.link.fec.code, n=config.link.fec.n, iterations=config.link.fec.iterations
+        link = config.link
+        self.fec = FECConfig(code=link.fec.code, n=link.fec.n, iterations=link.fec.iterations)
+        self.setup = LinkSetup(
+            self.channels,
+            self.fec,
+            link.mcs,
+            link.base_mcs,
+            link.on_error,
+            self.shape,
+            self.fallback,
+            self.device,
         )
+        self.transports = {row: transport_for(c, self.setup) for row, c in self.codecs.items()}
         self._log = log
         self._scorer: Scorer | None = None
-        self.encodes = EncodeCache()
 
     @property
     def scorer(self) -> Scorer:
@@ -182,96 +198,24 @@ class LinkSimulator:
             log(f"miou: not computed: {exc}")
             return None
 
-    def mcs_for(self, point: SweepPoint, layer: str = "single") -> MCS:
-        """The fixed MCS, or the one ``auto`` picks at this SNR for this channel's family.
-
-        ``auto`` bounds the probability that an image's payload loses a codeword when the codewords
-        fill the point's whole budget (every data symbol of K channel uses): :data:`BLER_TARGET` (10 %)
-        for ``single`` (or a layered codec's ``enhancement``, ``link.mcs``), :data:`BASE_BLER_TARGET`
-        (1 %) for ``base`` (``link.base_mcs``; the base fills only part of the budget, so the bound
-        is conservative there).
-        """
-        mcs = self.config.link.base_mcs if layer == "base" else self.config.link.mcs
-        if mcs == "auto":
-            family = channel_family(point.channel.model, point.channel.params)
-            target = BASE_BLER_TARGET if layer == "base" else BLER_TARGET
-            channel = self.channels[point.channel.display_name]
-            uses = num_channel_symbols(point.bandwidth_ratio, *self.shape)
-            data = channel_data_symbols(channel, uses)
-            return auto_mcs(point.snr_db, self.fec, family, target, data_symbols=data)
-        return MCS(mcs.modulation, mcs.code_rate, mcs.repetitions)
-
     def run_point(self, point: SweepPoint) -> PointResult:
         """Simulate and score one point."""
-        codec = self.codecs[point.codec.display_name]
-        num_symbols = num_channel_symbols(point.bandwidth_ratio, *self.shape)
+        transport = self.transports[point.codec.display_name]
         seed = derive_seed(
             self.config.seed, point.channel.display_name, point.bandwidth_ratio, point.snr_db
         )
         sionna.phy.config.seed = seed  # also seeds torch's global generator
-        if codec.kind == "reference":
-            mcs_name, budget = "", math.nan
-            deliveries = [deliver_reference(s.image, codec) for s in self.samples]
-        elif codec.kind == "analog":
-            mcs_name, budget = "", math.nan
-            channel = self.channels[point.channel.display_name]
-            images = [s.image for s in self.samples]
-            deliveries = deliver_analog(
-                images, codec, channel, num_symbols, point.snr_db, self.device, self.fallback
-            )
-        elif isinstance(codec, LayeredCodec):
-            channel = self.channels[point.channel.display_name]
-            links = tuple(
-                DigitalLink(self.mcs_for(point, layer), self.fec, channel)
-                for layer in ("base", "enhancement")
-            )
-            budget = links[0].payload_bytes(num_symbols)
-            mcs_name = "+".join(link.mcs.name for link in links)
-            deliveries = deliver_layered(
-                self.samples,
-                point.codec.display_name,
-                codec,
-                links,
-                num_symbols,
-                point.snr_db,
-                self.fallback,
-                self.encodes,
-            )
-        else:
-            mcs = self.mcs_for(point)
-            link = DigitalLink(mcs, self.fec, self.channels[point.channel.display_name])
-            budget = link.payload_bytes(num_symbols)
-            mcs_name = mcs.name
-            streams = [
-                self.encodes.encode(point.codec.display_name, codec, i, s.image, s.labels, budget)
-                for i, s in enumerate(self.samples)
-            ]
-            deliveries = deliver_digital(
-                streams,
-                point.codec.name,
-                point.codec.params,
-                codec,
-                link,
-                point.snr_db,
-                self.shape,
-                self.fallback,
-                self.config.link.on_error,
-            )
+        plan = transport.plan(point)
+        deliveries = transport.deliver(self.samples, plan)
         scores = self.scorer.score_point([d.image for d in deliveries])
-        return self._rows(point, codec.kind, num_symbols, mcs_name, budget, deliveries, scores)
+        return self._rows(plan, transport.carries_bits, deliveries, scores)
 
     def _rows(
-        self,
-        point: SweepPoint,
-        kind: str,
-        num_symbols: int,
-        mcs_name: str,
-        budget: float,
-        deliveries: list[Delivery],
-        scores: Any,
+        self, plan: Plan, carries_bits: bool, deliveries: list[Delivery], scores: Any
     ) -> PointResult:
+        point = plan.point
         pixels = self.shape[0] * self.shape[1]
-        no_bits = kind != "digital"  # reference and analog rows have no bit or codeword errors
+        no_bits = not carries_bits  # reference and analog rows have no bit or codeword errors
         ident = {
             "codec": point.codec.display_name,
             "channel": point.channel.display_name,
@@ -296,9 +240,9 @@ class LinkSimulator:
         n = len(deliveries)
         summary = {
             **ident,
-            "num_symbols": num_symbols,
-            "mcs": mcs_name,
-            "payload_bytes": budget,
+            "num_symbols": plan.num_symbols,
+            "mcs": plan.mcs,
+            "payload_bytes": plan.budget,
             "bpp": float(np.mean([8 * d.num_bytes / pixels for d in sent])) if sent else math.nan,
             "ber": math.nan
             if no_bits

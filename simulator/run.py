@@ -10,9 +10,16 @@ import argparse
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:  # the heavy modules are imported once the command line has been parsed
+    from simulator.config import Config
+    from simulator.pipeline import LinkSimulator
+    from simulator.results import ResultStore
 
 __all__ = ["main"]
 
@@ -45,11 +52,13 @@ def _table(summary: pd.DataFrame) -> str:
     return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the sweep described by ``args``; returns the exit code."""
+def _prepare(
+    args: argparse.Namespace, log: Callable[[str], None]
+) -> tuple[Config, ResultStore, LinkSimulator, int] | int:
+    """The configuration, the result store (started, or resumed), the simulator and the number of
+    points already finished; or the exit code 2 after printing the configuration's problems."""
     from simulator.config import ConfigError, dump_config, load_config
 
-    log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
         config = load_config(args.config)
         if args.out:
@@ -58,10 +67,8 @@ def run(args: argparse.Namespace) -> int:
             )
         from simulator.pipeline import LinkSimulator
         from simulator.results import ResultStore, RunMismatchError
-        from simulator.sweep import sweep_points
 
-        out = Path(config.output.dir)
-        store = ResultStore(out)
+        store = ResultStore(Path(config.output.dir))
         # What decides whether --resume may continue: everything but where and how the run executes.
         identity = config.model_copy(
             update={"output": config.output.model_copy(update={"dir": ""}), "execution": None}
@@ -76,18 +83,40 @@ def run(args: argparse.Namespace) -> int:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return 2
+    return config, store, simulator, found
 
-    points = sweep_points(config)
-    done = store.finished_keys()
+
+def _report(
+    summary: pd.DataFrame, out: Path, simulated: int, resumed: int, elapsed: float, plots: list
+) -> None:
+    """The result table, the time and where the results went, on stdout."""
+    print(_table(summary))
+    print(f"\n{simulated} points simulated in {elapsed:.1f} s ({resumed} resumed)")
+    print(f"summary:   {out / 'summary.csv'}")
+    print(f"per image: {out / 'per_image.csv'}")
+    print(f"config:    {out / 'config.yaml'}")
+    if plots:
+        print(f"plots:     {out / 'plots'}/ ({len(plots)} PNG files)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sweep described by ``args``; returns the exit code."""
+    log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    prepared = _prepare(args, log)
+    if isinstance(prepared, int):
+        return prepared
+    config, store, simulator, found = prepared
+    from tqdm import tqdm
+
+    from simulator.executors import PointExecutor
+    from simulator.sweep import sweep_points
+
+    out, points, done = Path(config.output.dir), sweep_points(config), store.finished_keys()
     todo = [p for p in points if p.key not in done]
     if args.resume:
         log(f"resuming in {out}: {found} of {len(points)} points already finished")
     start = time.perf_counter()
     show_bar = not args.quiet and sys.stderr.isatty()
-    from tqdm import tqdm
-
-    from simulator.executors import PointExecutor
-
     with tqdm(
         total=len(todo), desc="points", unit="pt", disable=not show_bar, file=sys.stderr
     ) as bar:
@@ -100,17 +129,9 @@ def run(args: argparse.Namespace) -> int:
         from simulator.plots import plot_summary
 
         plots = plot_summary(summary, out / "plots")
-    elapsed = time.perf_counter() - start
     if not args.quiet:
-        print(_table(summary))
-        print(
-            f"\n{len(todo)} points simulated in {elapsed:.1f} s ({len(points) - len(todo)} resumed)"
-        )
-        print(f"summary:   {out / 'summary.csv'}")
-        print(f"per image: {out / 'per_image.csv'}")
-        print(f"config:    {out / 'config.yaml'}")
-        if plots:
-            print(f"plots:     {out / 'plots'}/ ({len(plots)} PNG files)")
+        elapsed = time.perf_counter() - start
+        _report(summary, out, len(todo), len(points) - len(todo), elapsed, plots)
     return 0
 
 

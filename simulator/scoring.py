@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from simulator.data import Sample
+from simulator.data import NUM_CLASSES, Sample
 from simulator.metrics import (
     ConfusionMatrix,
     DistributionMetrics,
@@ -24,13 +24,11 @@ from simulator.metrics import (
     make_image_metric,
 )
 from simulator.metrics.miou import confusion_matrix
+from source_codecs.base import GPU_BATCH
 
 __all__ = ["ImageScore", "PointScores", "Scorer", "metric_batch_size"]
 
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips", "lpips_alex")
-NUM_CLASSES = 19
-GPU_BATCH = 16
-"""Images per forward pass of the metric networks on a GPU."""
 
 
 def metric_batch_size(device: torch.device) -> int:

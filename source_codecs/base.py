@@ -11,7 +11,11 @@ import numpy as np
 from source_codecs.errors import each_or_none
 from source_codecs.params import Param, resolve_params
 
-__all__ = ["CodecBase", "SourceCodec", "check_image", "network_batches"]
+__all__ = ["GPU_BATCH", "CodecBase", "SourceCodec", "check_image", "network_batches"]
+
+
+GPU_BATCH = 16
+"""Images per forward pass of a network on a GPU (a codec's, and the simulator's metric networks)."""
 
 
 class CodecBase:
@@ -51,9 +55,9 @@ class CodecBase:
     def network_batch_size(self) -> int:
         """Images per pass of a codec's network: 1 on the CPU (batches at 256x512 measured slower
         there: 8 images in one pass of the semantic GAN's generator took 1.7x the time of 8 passes
-        of one), 16 on a GPU. Batching changes an image by float rounding only, and a point's
+        of one), :data:`GPU_BATCH` on a GPU. Batching changes an image by float rounding only, and a point's
         batches are fixed by the order of its images."""
-        return 1 if self.device == "cpu" else 16
+        return 1 if self.device == "cpu" else GPU_BATCH
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -67,7 +71,6 @@ class SourceCodec(CodecBase, ABC):
     :func:`source_codecs.register_codec`; construction validates the parameters from YAML. Besides
     those of :class:`CodecBase`, class attributes:
 
-    - ``resilient``: True if :meth:`decode` makes use of a stream with erased packets (layered codecs).
     - ``trusted_decoder``: True if :meth:`decode` can neither hang nor crash the process whatever the
       input, so :func:`source_codecs.safe_decode` may run it in-process.
 
@@ -82,7 +85,6 @@ class SourceCodec(CodecBase, ABC):
     (64, 96, 3)
     """
 
-    resilient: ClassVar[bool] = False
     trusted_decoder: ClassVar[bool] = False
 
     @abstractmethod

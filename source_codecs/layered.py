@@ -12,7 +12,6 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
@@ -42,8 +41,6 @@ class LayeredCodec(SourceCodec):
     :meth:`encode` / :meth:`decode` handle the two layers as one stream (for a single-MCS link or an
     error-free benchmark); the layer-wise methods below serve a link that sends them apart.
     """
-
-    resilient: ClassVar[bool] = True
 
     @abstractmethod
     def encode_base(

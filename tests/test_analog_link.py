@@ -9,18 +9,21 @@ import pytest
 import torch
 
 from channels import make_channel
-from simulator.analog import deliver_analog
-from simulator.config import parse_config
+from channels.phy import FECConfig
+from simulator.analog import AnalogTransport
+from simulator.config import ChannelSpec, CodecSpec, parse_config
 from simulator.data import make_source
 from simulator.pipeline import LinkSimulator
-from simulator.sweep import sweep_points
+from simulator.sweep import SweepPoint, sweep_points
+from simulator.transport import LinkSetup, Plan
 from source_codecs import make_codec
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 H, W = 64, 128
 _SOURCE = make_source("synthetic", root=None, num_images=2, height=H, width=W, seed=0, split="test")
-IMAGES = [_SOURCE[i].image for i in range(len(_SOURCE))]
+SAMPLES = [_SOURCE[i] for i in range(len(_SOURCE))]
+IMAGES = [s.image for s in SAMPLES]
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -60,11 +63,19 @@ def test_fading_ofdm_and_a_slot_longer_than_k() -> None:
     slow = make_channel("rayleigh", {"block_length": k})  # one coefficient per image
     ofdm = make_channel("ofdm", {"fft_size": 12, "cyclic_prefix_length": 1, "csi": "ls"})
     assert 0 < ofdm.data_symbols(k) < k  # pilots and cyclic prefix: fewer symbols for the codec
-    for channel in (slow, ofdm):
+    wide = make_channel("ofdm", {"fft_size": 72})  # one slot is about 1,100 channel uses > K
+    channels = {"slow": slow, "ofdm": ofdm, "wide": wide}
+    setup = LinkSetup(channels, FECConfig(), "auto", "auto", "fallback", (H, W), fallback, cpu)
+    transport = AnalogTransport(setup, codec)
+
+    def deliver(name: str) -> list:
+        point = SweepPoint(0, CodecSpec(name="deepjscc"), ChannelSpec(label=name), 1 / 48, 20.0)
+        return transport.deliver(SAMPLES, Plan(point, k))
+
+    for name in ("slow", "ofdm"):
         torch.manual_seed(0)
-        out = deliver_analog(IMAGES, codec, channel, k, 20.0, cpu, fallback)
+        out = deliver(name)
         assert all(d.num_bytes is None and d.status == "ok" for d in out)
         assert min(_psnr(x, d.image) for x, d in zip(IMAGES, out, strict=True)) > 15
-    wide = make_channel("ofdm", {"fft_size": 72})  # one slot is about 1,100 channel uses > K
-    lost = deliver_analog(IMAGES, codec, wide, k, 20.0, cpu, fallback)
+    lost = deliver("wide")
     assert [d.status for d in lost] == ["no_fit", "no_fit"] and lost[0].image is fallback

@@ -166,11 +166,12 @@ def test_register_channel_rejects_a_second_class_under_a_taken_name():
 
 
 def test_channel_family_and_its_channel():
-    assert channel_family("awgn") == "awgn"
-    assert channel_family("rayleigh") == "rayleigh"
-    assert channel_family("rician", {"k_factor_db": 6}) == "rayleigh"
-    assert channel_family("my.mod:Cls") == "rayleigh"
-    assert channel_family("rayleigh", {"block_length": 64}) == "rayleigh_bl64"
+    assert channel_family(make_channel("awgn", {})) == "awgn"
+    assert channel_family(make_channel("rayleigh", {})) == "rayleigh"
+    assert channel_family(make_channel("rician", {"k_factor_db": 6})) == "rayleigh"
+    assert channel_family(make_channel("rician", {"block_length": 8})) == "rayleigh_bl8"
+    assert channel_family(torch.nn.Identity()) == "rayleigh"  # a custom channel
+    assert channel_family(make_channel("rayleigh", {"block_length": 64})) == "rayleigh_bl64"
     assert isinstance(family_channel("awgn"), AWGNChannel)
     assert family_channel("rayleigh_bl64").block_length == 64
     with pytest.raises(ValueError, match="unknown channel family"):

@@ -25,6 +25,7 @@ from source_codecs import (
     safe_decode,
 )
 from source_codecs.base import network_batches
+from source_codecs.corruption import CORRUPTIONS, corrupt_stream
 from source_codecs.pillow_codec import PillowCodec
 
 H, W = 64, 96
@@ -240,28 +241,14 @@ def test_decode_rejects_wrong_size_and_foreign_streams(name):
 # --- isolation -----------------------------------------------------------------------------
 
 
-def corrupt(stream: bytes, rng: np.random.Generator) -> bytes:
-    """A truncated, bit-flipped or zero-filled copy of ``stream``."""
-    data = bytearray(stream)
-    kind = rng.integers(3)
-    if kind == 0:
-        return bytes(data[: rng.integers(1, len(data))])
-    if kind == 1:
-        for pos in rng.integers(0, len(data), size=rng.integers(1, 16)):
-            data[pos] ^= 1 << int(rng.integers(8))
-        return bytes(data)
-    start = int(rng.integers(len(data)))
-    data[start : start + int(rng.integers(1, 64))] = bytes(min(64, len(data) - start))
-    return bytes(data[: len(stream)])
-
-
 @pytest.mark.parametrize("name", LOSSY)
 def test_safe_decode_survives_corrupted_streams(decoder, name):
     stream = make_codec(name).encode(IMAGE, 900)
     rng = np.random.default_rng(7)
     counts = Counter()
     for _ in range(40):
-        outcome = decoder.decode(name, {}, corrupt(stream, rng), H, W, timeout_s=10)
+        bad = corrupt_stream(stream, CORRUPTIONS[rng.integers(len(CORRUPTIONS))], rng)
+        outcome = decoder.decode(name, {}, bad, H, W, timeout_s=10)
         counts[outcome.status] += 1
         if outcome.ok:
             assert outcome.image.shape == (H, W, 3) and outcome.image.dtype == np.uint8

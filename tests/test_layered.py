@@ -11,13 +11,15 @@ from channels import AWGNChannel
 from channels.base import channel_data_symbols
 from channels.family import channel_family
 from channels.phy import MCS, DigitalLink, FECConfig
-from channels.phy.mcs_table import BLER_TARGET, auto_mcs
-from simulator.config import ConfigError, parse_config
+from channels.phy.adaptation import LAYER_TARGETS, codeword_target
+from channels.phy.framing import CodewordLayout
+from channels.phy.measure_tables import bler_table, candidate_mcs
+from simulator.config import ChannelSpec, CodecSpec, ConfigError, parse_config
 from simulator.data import make_source
-from simulator.digital import EncodeCache
-from simulator.layered import channel_uses_for, deliver_layered, encode_layered
-from simulator.pipeline import BASE_BLER_TARGET, LinkSimulator
-from simulator.sweep import num_channel_symbols, sweep_points
+from simulator.layered import LayeredTransport, channel_uses_for, encode_layered
+from simulator.pipeline import LinkSimulator
+from simulator.sweep import SweepPoint, num_channel_symbols, sweep_points
+from simulator.transport import LinkSetup, Plan
 from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
 from source_codecs.semantic_gan.enhancement import residual_image
@@ -99,14 +101,20 @@ def test_lost_enhancement_leaves_the_base_and_clean_link_delivers_both() -> None
     codec = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
     fallback = np.zeros((H, W, 3), dtype=np.uint8)
     links = (_link("bpsk", 1 / 3), _link("64qam", 5 / 6))  # robust base, fragile enhancement
-    cache = EncodeCache()
-    torch.manual_seed(0)
-    good = deliver_layered(SCENES, "sg", codec, links, 5000, 30.0, fallback, cache)
-    torch.manual_seed(0)
-    bad = deliver_layered(SCENES, "sg", codec, links, 5000, 6.0, fallback, cache)
+    channels = {"awgn": links[0].channel}
+    cpu = torch.device("cpu")
+    setup = LinkSetup(channels, FEC, "auto", "auto", "fallback", (H, W), fallback, cpu)
+    transport = LayeredTransport(setup, codec)
+
+    def deliver(snr_db: float) -> list:
+        point = SweepPoint(0, CodecSpec(name="sg"), ChannelSpec(), 1 / 48, snr_db)
+        torch.manual_seed(0)
+        return transport.deliver(SCENES, Plan(point, 5000, links))
+
+    good, bad = deliver(30.0), deliver(6.0)
     for i, (g, b) in enumerate(zip(good, bad, strict=True)):
         key = ("sg", links[0].mcs.name, links[1].mcs.name, 5000, i)
-        streams = cache.get(key, None)
+        streams = setup.encodes.get(key, None)
         assert g.status == "ok" and b.status == "partial"
         both = codec.decode_layers(streams.base, None, streams.enhancement, H, W)
         assert np.array_equal(g.image, both)
@@ -122,6 +130,11 @@ def test_base_mcs_is_validated_like_mcs() -> None:
     assert any(p.startswith("link.base_mcs.code_rate") for p in err.value.problems)
     config = parse_config({"link": {"base_mcs": {"modulation": "bpsk", "code_rate": 0.33}}})
     assert config.link.base_mcs.modulation == "bpsk" and config.link.mcs == "auto"
+
+
+def _speed(mcs: MCS) -> float:
+    """Payload bits per channel symbol of ``mcs`` under :data:`FEC`."""
+    return CodewordLayout.of(mcs, FEC).payload_bits_per_symbol
 
 
 def test_auto_mcs_of_a_point_bounds_the_loss_of_the_data_symbols_it_has() -> None:
@@ -140,14 +153,27 @@ def test_auto_mcs_of_a_point_bounds_the_loss_of_the_data_symbols_it_has() -> Non
         channel = simulator.channels[point.channel.display_name]
         data = channel_data_symbols(channel, uses)
         assert (data == uses) == (point.channel.model == "awgn")  # OFDM pays for pilots and CP
-        family = channel_family(point.channel.model, point.channel.params)
-        for layer, target in (("single", BLER_TARGET), ("base", BASE_BLER_TARGET)):
-            expected = auto_mcs(point.snr_db, simulator.fec, family, target, data_symbols=data)
-            assert simulator.mcs_for(point, layer) == expected
+        table = bler_table(FEC, channel_family(channel))
+        candidates = [m for m in candidate_mcs(FEC) if m.name in table.errors]
+
+        def meets(mcs: MCS, target: float, table=table, data=data, snr=point.snr_db) -> bool:
+            """A block of ``data`` symbols filled with ``mcs`` codewords is lost at most ``target``."""
+            codewords = data // CodewordLayout.of(mcs, FEC).symbols_per_codeword
+            return table.bler(mcs.name, snr) <= codeword_target(target, codewords)
+
+        for layer in ("single", "base", "enhancement"):
+            target = LAYER_TARGETS[layer]
+            chosen = simulator.setup.mcs_for(point, layer)
+            if meets(chosen, target):  # met, and no faster candidate meets it
+                assert not any(meets(m, target) for m in candidates if _speed(m) > _speed(chosen))
+            else:  # nothing meets it: the most robust candidate
+                assert chosen == candidates[0]
+                assert not any(meets(m, target) for m in candidates)
     low = [p for p in sweep_points(config) if p.snr_db == -5][0]
     # at -5 dB on AWGN BPSK r=0.21 lost 5 of 12,000 codewords (4.2e-4), under the 6.3e-4 each of 16
     # may lose for the base's 1 % (a 300-codeword table could only read <= 1 % and sent it twice)
-    assert simulator.mcs_for(low).name == simulator.mcs_for(low, "base").name == "bpsk r=0.21"
+    names = {simulator.setup.mcs_for(low, layer).name for layer in ("single", "base")}
+    assert names == {"bpsk r=0.21"}
 
 
 def test_a_fixed_mcs_keeps_its_repetitions() -> None:
@@ -164,4 +190,4 @@ def test_a_fixed_mcs_keeps_its_repetitions() -> None:
     )
     simulator = LinkSimulator(config, log=lambda _: None)
     for point in sweep_points(config):
-        assert simulator.mcs_for(point, "base") == MCS("bpsk", 0.21, repetitions=4)
+        assert simulator.setup.mcs_for(point, "base") == MCS("bpsk", 0.21, repetitions=4)

@@ -154,8 +154,10 @@ def test_digital_link_over_ofdm_with_estimated_csi():
 
 
 def test_ofdm_family_is_per_slot_block_rayleigh():
-    assert channel_family("ofdm", {}) == "rayleigh_bl864"  # 72 subcarriers x 12 data OFDM symbols
-    assert channel_family("ofdm", {"fft_size": 128, "pilot_pattern": "empty"}) == "rayleigh_bl1792"
+    # 72 subcarriers x 12 data OFDM symbols
+    assert channel_family(make_channel("ofdm", {})) == "rayleigh_bl864"
+    empty = make_channel("ofdm", {"fft_size": 128, "pilot_pattern": "empty"})
+    assert channel_family(empty) == "rayleigh_bl1792"
 
 
 @pytest.mark.parametrize(

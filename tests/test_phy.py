@@ -10,17 +10,16 @@ from sionna.phy.mapping import Constellation
 
 from channels import make_channel
 from channels.phy import MCS, CodewordLayout, DigitalLink, FECConfig
+from channels.phy.adaptation import auto_mcs, codeword_target
 from channels.phy.bler import BLERBudget
 from channels.phy.bler_table import BLERTable
 from channels.phy.build_bler_tables import parse_mcs
-from channels.phy.mcs_table import (
+from channels.phy.measure_tables import (
     CODED_MCS,
     TABLE_DIR,
     add_to_table,
-    auto_mcs,
     bler_table,
     candidate_mcs,
-    codeword_target,
     deepen_table,
 )
 from channels.phy.theory import uncoded_ber

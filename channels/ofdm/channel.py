@@ -122,6 +122,12 @@ class OFDMMultipathChannel(torch.nn.Module):
         )
         self.register_buffer("data_index", self.grid.data_indices(), persistent=False)
 
+    @property
+    def bler_family(self) -> str:
+        """The BLER tables ``mcs: auto`` reads: Rayleigh blocks of one slot's data symbols (see
+        :func:`channels.channel_family`)."""
+        return f"rayleigh_bl{self.grid.data_per_slot}"
+
     def data_symbols(self, channel_uses: int) -> int:
         """Data symbols that ``channel_uses`` complex channel uses carry (whole slots; pilots and
         cyclic prefixes are overhead); see :meth:`channels.ofdm.grid.OFDMGrid.data_symbols`."""

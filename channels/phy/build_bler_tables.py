@@ -4,7 +4,7 @@
 writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``); with
 ``--add bpsk:0.21:2`` it measures only that MCS (here with 2 repetitions) and adds it to the
 existing table; with ``--deepen --max-codewords 10000`` it continues every row of the existing table
-with the larger budget (see :func:`channels.phy.mcs_table.deepen_table`).
+with the larger budget (see :func:`channels.phy.measure_tables.deepen_table`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from channels.phy.bler import BLERBudget
 from channels.phy.bler_table import BLERTable
 from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
 from channels.phy.mcs import MCS
-from channels.phy.mcs_table import TABLE_DIR, add_to_table, build_bler_table, deepen_table
+from channels.phy.measure_tables import TABLE_DIR, add_to_table, build_bler_table, deepen_table
 
 __all__ = ["main", "parse_mcs"]
 

@@ -9,10 +9,13 @@ from channels.phy.crc import CRC_LENGTHS
 from channels.phy.fec import FECConfig
 from channels.phy.mcs import MCS
 
-__all__ = ["CodewordLayout"]
+__all__ = ["LDPC_RATE_RANGE", "CodewordLayout"]
 
 # 3GPP 38.212 limits that Sionna's LDPC5GEncoder enforces.
-_LDPC_MIN_RATE, _LDPC_MAX_RATE, _LDPC_MIN_K, _LDPC_MAX_K = 0.2, 0.95, 12, 8448
+LDPC_RATE_RANGE: tuple[float, float] = (0.2, 0.95)
+"""The smallest and largest k/n that 5G LDPC codes."""
+_LDPC_MIN_RATE, _LDPC_MAX_RATE = LDPC_RATE_RANGE
+_LDPC_MIN_K, _LDPC_MAX_K = 12, 8448
 
 
 @dataclass(frozen=True)

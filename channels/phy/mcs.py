@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-__all__ = ["MCS", "MODULATIONS"]
+__all__ = ["MCS", "MODULATIONS", "Modulation"]
+
+Modulation = Literal["bpsk", "qpsk", "16qam", "64qam", "256qam"]
+"""A modulation's name (the configuration's ``modulation`` values)."""
 
 #: Modulation name -> bits per complex symbol. ``bpsk`` is Sionna's 1-bit PAM (+-1, real), the others
 #: Sionna's Gray-labelled square QAM; all have unit average energy.
-MODULATIONS: dict[str, int] = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}
+MODULATIONS: dict[str, int] = dict(zip(get_args(Modulation), (1, 2, 4, 6, 8), strict=True))
 
 
 @dataclass(frozen=True)

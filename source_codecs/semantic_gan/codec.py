@@ -9,11 +9,12 @@ receiver adds it back. See :mod:`.bitstream` for the format.
 
 from __future__ import annotations
 
-__all__ = ["SemanticGANCodec"]
+__all__ = ["GeneratorInput", "SemanticGANCodec"]
 
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -43,6 +44,20 @@ ENHANCEMENT_BPP: dict[str, float] = {"low": 0.05, "mid": 0.15, "high": 0.4}
 """Enhancement layer sizes in bits per pixel (``auto``: whatever the budget leaves)."""
 _LENGTH_FIELD = 3
 """Bytes an enhancement layer adds to the header at most (one more LEB128 packet length)."""
+
+
+class GeneratorInput(NamedTuple):
+    """What the receiver's entropy decoding gives the generator (:meth:`SemanticGANCodec.receive`).
+
+    :param rate: the stream's rate point.
+    :param labels: uint8 [height, width] label map.
+    :param latent: float32 [1, C, ceil(H / 16), ceil(W / 16)] latent values, lost bands at each
+        channel's expected value.
+    """
+
+    rate: str
+    labels: np.ndarray
+    latent: torch.Tensor
 
 
 @cache
@@ -273,17 +288,19 @@ class SemanticGANCodec(LayeredCodec):
 
     @torch.no_grad()
     def _synthesise(
-        self, inputs: Sequence[tuple[str, np.ndarray, torch.Tensor] | None], height: int, width: int
+        self, inputs: Sequence[GeneratorInput | None], height: int, width: int
     ) -> list[np.ndarray | None]:
         """The generator's images (uint8 [height, width, 3]) from :meth:`receive`'s outputs (None
         stays None), consecutive images of the same rate point in batches of
         :attr:`network_batch_size`."""
         size = _padded_size(height, width)
         images: list[np.ndarray | None] = [None] * len(inputs)
-        rates = [None if item is None else item[0] for item in inputs]
+        rates = [None if item is None else item.rate for item in inputs]
         for chunk in network_batches(rates, self.network_batch_size):
-            latent = torch.cat([inputs[i][2] for i in chunk]).to(self.device)
-            segmap = torch.cat([_segmap(inputs[i][1], size) for i in chunk]).to(self.device)
+            batch_inputs = [inputs[i] for i in chunk]
+            latent = torch.cat([item.latent for item in batch_inputs]).to(self.device)
+            segmap = torch.cat([_segmap(item.labels, size) for item in batch_inputs])
+            segmap = segmap.to(self.device)
             model = _model(rates[chunk[0]], self.device)
             batch = model.synthesise(latent, segmap)[:, :, :height, :width]
             pixels = ((batch + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
@@ -300,12 +317,11 @@ class SemanticGANCodec(LayeredCodec):
 
     def receive(
         self, data: bytes, height: int, width: int, erased_bytes: np.ndarray | None = None
-    ) -> tuple[str, np.ndarray, torch.Tensor]:
+    ) -> GeneratorInput:
         """The entropy-decoding half of the receiver: what the generator is given.
 
         :param erased_bytes: as in :meth:`decode_with_erasures`.
-        :return: (rate point, uint8 [height, width] label map, float32 [1, C, ceil(H / 16),
-            ceil(W / 16)] latent values, lost bands at each channel's expected value).
+        :return: the rate point, the label map and the latent (see :class:`GeneratorInput`).
         :raises DecodeError: as in :meth:`decode_with_erasures`.
         """
         size = _padded_size(height, width)
@@ -332,7 +348,7 @@ class SemanticGANCodec(LayeredCodec):
             if not gone and packet:  # an empty packet was left out by the encoder
                 symbols = self._decode_stripe(packet, pmf.numpy(), end - top, latent_w)
                 latent[0, :, top:end] = model.quantizer.dequantize(torch.from_numpy(symbols).long())
-        return packets.rate, labels, latent
+        return GeneratorInput(packets.rate, labels, latent)
 
     @staticmethod
     def _decode_map(packets: Packets, height: int, width: int) -> np.ndarray:

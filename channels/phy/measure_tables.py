@@ -1,6 +1,7 @@
-"""Link adaptation: the highest-throughput MCS whose tabulated BLER meets a target.
+"""Measuring BLER tables: the candidate MCS, their BLER on an SNR grid over a channel family, and the
+table of an (FEC, family) pair (committed, cached, or measured on first use).
 
-BLER tables are measured by this project over the real :class:`~channels.phy.link.DigitalLink`
+Choosing an MCS from a table is :mod:`channels.phy.adaptation`. BLER tables are measured by this project over the real :class:`~channels.phy.link.DigitalLink`
 (``python -m channels.phy.build_bler_tables``). Tables for the default FEC (5G LDPC n=1024, 20
 iterations) on the ``awgn`` and ``rayleigh`` families are committed under ``channels/phy/bler_tables/``;
 any other (FEC, family) is measured on first use with a reduced budget and cached under
@@ -28,18 +29,15 @@ from channels.phy.link import DigitalLink
 from channels.phy.mcs import MCS, MODULATIONS
 
 __all__ = [
-    "BLER_TARGET",
     "CACHE_DIR",
     "CODED_MCS",
     "SNR_GRID_DB",
     "TABLE_DIR",
     "UNCODED_MCS",
     "add_to_table",
-    "auto_mcs",
     "bler_table",
     "build_bler_table",
     "candidate_mcs",
-    "codeword_target",
     "deepen_table",
 ]
 
@@ -69,7 +67,6 @@ CODED_MCS: tuple[MCS, ...] = (
 #: Candidates for ``fec: none``.
 UNCODED_MCS: tuple[MCS, ...] = tuple(MCS(m, 1.0) for m in MODULATIONS)
 
-BLER_TARGET = 0.1
 SNR_GRID_DB: tuple[float, ...] = tuple(float(s) for s in range(-6, 33))
 TABLE_DIR = Path(__file__).parent / "bler_tables"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semcom-sim" / "bler"
@@ -225,50 +222,3 @@ def bler_table(fec: FECConfig, family: str) -> BLERTable:
     table = build_bler_table(fec, family, _FIRST_USE_BUDGET)
     table.save(CACHE_DIR / name)
     return table
-
-
-def codeword_target(block_target: float, codewords: int) -> float:
-    """The per-codeword BLER at which a block of ``codewords`` independent codewords is lost (at least
-    one codeword fails) with probability ``block_target``: 1 - (1 - block_target)^(1 / codewords)."""
-    return 1.0 - (1.0 - block_target) ** (1.0 / max(codewords, 1))
-
-
-def auto_mcs(
-    snr_db: float,
-    fec: FECConfig,
-    channel_family: str,
-    target: float = BLER_TARGET,
-    data_symbols: int | None = None,
-) -> MCS:
-    """The candidate MCS of highest payload throughput whose tabulated BLER at ``snr_db`` meets ``target``.
-
-    Throughput is payload bits per channel symbol (:attr:`CodewordLayout.payload_bits_per_symbol`).
-    The tabulated BLER is conservative (see :meth:`BLERTable.bler`), so the pick is non-decreasing in
-    SNR. If no candidate meets the target (very low SNR), the most robust candidate is returned.
-
-    :param snr_db: Es/N0 per complex symbol, dB.
-    :param fec: the channel code (``fec.code == "none"`` picks among uncoded modulations).
-    :param channel_family: ``awgn``, ``rayleigh`` or ``rayleigh_bl<L>``; see :func:`channels.channel_family`.
-    :param target: without ``data_symbols``, the largest acceptable BLER of one codeword; with it,
-        the largest acceptable probability that a block of ``data_symbols`` data symbols filled with
-        codewords of the MCS loses at least one of them (an image lost, for a codec whose stream fills
-        the budget): a candidate with n codewords in the block needs BLER <=
-        :func:`codeword_target` (target, n). Codeword errors are taken as independent, which block
-        fading spanning several codewords makes optimistic.
-    """
-    table = bler_table(fec, channel_family)
-    candidates = [m for m in candidate_mcs(fec) if m.name in table.errors]
-    if not candidates:
-        raise ValueError(f"no MCS can be carried by {fec.key}")
-
-    def limit(mcs: MCS) -> float:
-        if data_symbols is None:
-            return target
-        return codeword_target(
-            target, data_symbols // CodewordLayout.of(mcs, fec).symbols_per_codeword
-        )
-
-    feasible = [m for m in candidates if table.bler(m.name, snr_db) <= limit(m)]
-    if not feasible:
-        return candidates[0]
-    return max(feasible, key=lambda m: CodewordLayout.of(m, fec).payload_bits_per_symbol)

@@ -1,0 +1,230 @@
+"""How an image crosses the link: one :class:`Transport` per codec, chosen once.
+
+A transport plans a sweep point (:meth:`Transport.plan`: the MCS and the byte budget that K channel
+uses carry) and delivers every image of the point (:meth:`Transport.deliver`), returning what the
+receiver shows and what it cost (:class:`Delivery`). The implementations are
+:class:`~simulator.digital.DigitalTransport` (bytes over one :class:`~channels.phy.DigitalLink`),
+:class:`~simulator.layered.LayeredTransport` (base and enhancement layers, each on its own MCS),
+:class:`~simulator.analog.AnalogTransport` (channel symbols, no bits) and
+:class:`~simulator.digital.ReferenceTransport` (the error-free reference).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from channels import channel_family
+from channels.base import channel_data_symbols
+from channels.phy import MCS, DigitalLink, FECConfig, LinkResult
+from channels.phy.adaptation import Layer, adapt_mcs
+from simulator.config import FixedMCS
+from simulator.data import Sample
+from simulator.sweep import SweepPoint, num_channel_symbols
+from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
+
+__all__ = ["Delivery", "EncodeCache", "LinkSetup", "Plan", "Status", "Transport"]
+
+Status = Literal["ok", "decoded_with_errors", "partial", "crc_fail", "decode_error", "no_fit"]
+"""What happened to one image; see :class:`Delivery`."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the receiver shows for one image, and what it cost.
+
+    ``status`` is one of ``ok`` (decoded from an error-free stream), ``decoded_with_errors``
+    (``on_error: decode`` and the decoder returned an image), ``partial`` (a layered codec lost
+    packets or its enhancement layer and decoded what survived), ``crc_fail`` (a codeword failed and the
+    fallback is shown), ``decode_error`` (the decoder raised, hung, crashed or returned a malformed image),
+    ``no_fit`` (the codec cannot go as low as the budget: nothing was sent).
+
+    Build one with a named constructor: :meth:`error_free`, :meth:`received`, :meth:`lost`,
+    :meth:`no_fit`.
+    """
+
+    image: np.ndarray  # uint8 [H, W, 3]
+    num_bytes: int | None  # bytes sent; None when nothing fits (or an analog scheme: no bytes)
+    bit_errors: int
+    num_bits: int
+    codeword_errors: int
+    num_codewords: int
+    status: Status
+
+    @classmethod
+    def no_fit(cls, fallback: np.ndarray) -> Delivery:
+        """Nothing was sent (the codec cannot fit the budget); the receiver shows ``fallback``."""
+        return cls(fallback, None, 0, 0, 0, 0, "no_fit")
+
+    @classmethod
+    def error_free(cls, image: np.ndarray, num_bytes: int | None = None) -> Delivery:
+        """``image`` arrived without a bit or codeword to count (the reference, an analog scheme)."""
+        return cls(image, num_bytes, 0, 0, 0, 0, "ok")
+
+    @classmethod
+    def received(
+        cls, image: np.ndarray, num_bytes: int, results: Sequence[LinkResult], status: Status
+    ) -> Delivery:
+        """``image`` decoded from ``num_bytes`` sent bytes, counting the errors of every
+        :class:`~channels.phy.LinkResult` they crossed the link in (one per layer)."""
+        return cls(
+            image,
+            num_bytes,
+            sum(r.bit_errors for r in results),
+            sum(r.num_bits for r in results),
+            sum(int(np.count_nonzero(~r.codeword_ok)) for r in results),
+            sum(r.num_codewords for r in results),
+            status,
+        )
+
+    @classmethod
+    def lost(
+        cls,
+        fallback: np.ndarray,
+        num_bytes: int,
+        results: Sequence[LinkResult],
+        status: Status = "crc_fail",
+    ) -> Delivery:
+        """The image was sent but the receiver shows ``fallback`` (``crc_fail`` or ``decode_error``)."""
+        return cls.received(fallback, num_bytes, results, status)
+
+    def with_image(self, image: np.ndarray | None) -> Delivery:
+        """This delivery showing ``image``; None (the decoder failed) makes it a ``decode_error``."""
+        return replace(self, status="decode_error") if image is None else replace(self, image=image)
+
+    @property
+    def decoded(self) -> bool:
+        """True when the codec's decoder produced the image (not the fallback)."""
+        return self.status in ("ok", "decoded_with_errors", "partial")
+
+
+class EncodeCache:
+    """Encoded streams by (codec row, image, byte budget): the same budget recurs across SNR points."""
+
+    def __init__(self) -> None:
+        self._streams: dict[tuple, Any] = {}
+
+    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """The value cached under ``key``, computed by ``compute()`` the first time."""
+        if key not in self._streams:
+            self._streams[key] = compute()
+        return self._streams[key]
+
+    def encode(
+        self,
+        codec_key: str,
+        codec: SourceCodec,
+        index: int,
+        image: np.ndarray,
+        labels: np.ndarray | None,
+        budget: int,
+    ) -> bytes | None:
+        """The codec's stream for ``image`` within ``budget`` bytes, or None if it cannot fit."""
+
+        def compute() -> bytes | None:
+            try:
+                return codec.encode(image, budget, labels=labels)
+            except BudgetTooSmall:
+                return None
+
+        return self.get((codec_key, index, budget), compute)
+
+
+@dataclass
+class LinkSetup:
+    """What every transport of one simulator shares: the channels, the FEC and MCS settings, the
+    image shape and fallback, the device, and the caches of encoded streams and of links.
+
+    :param channels: channel modules by their row name (``ChannelSpec.display_name``).
+    :param mcs: ``link.mcs``; ``base_mcs``: ``link.base_mcs`` (``"auto"`` or a fixed MCS).
+    :param shape: (H, W) of the images.
+    :param fallback: uint8 [H, W, 3], shown for lost images.
+    """
+
+    channels: dict[str, torch.nn.Module]
+    fec: FECConfig
+    mcs: Literal["auto"] | FixedMCS
+    base_mcs: Literal["auto"] | FixedMCS
+    on_error: str
+    shape: tuple[int, int]
+    fallback: np.ndarray
+    device: torch.device
+    encodes: EncodeCache = field(default_factory=EncodeCache)
+    _links: dict[tuple[str, MCS], DigitalLink] = field(default_factory=dict)
+
+    def channel(self, point: SweepPoint) -> torch.nn.Module:
+        """The channel module of ``point``."""
+        return self.channels[point.channel.display_name]
+
+    def num_symbols(self, point: SweepPoint) -> int:
+        """K, the complex channel uses per image at ``point``'s bandwidth ratio."""
+        return num_channel_symbols(point.bandwidth_ratio, *self.shape)
+
+    def mcs_for(self, point: SweepPoint, layer: Layer = "single") -> MCS:
+        """The fixed MCS of ``layer`` (``link.base_mcs`` for ``base``, else ``link.mcs``), or the
+        one link adaptation picks at this SNR for this channel's family (:func:`adapt_mcs`), bounding
+        the loss of every data symbol of the point's K channel uses."""
+        mcs = self.base_mcs if layer == "base" else self.mcs
+        if mcs == "auto":
+            family = channel_family(self.channel(point))
+            data = channel_data_symbols(self.channel(point), self.num_symbols(point))
+            return adapt_mcs(point.snr_db, self.fec, family, data, layer)
+        return MCS(mcs.modulation, mcs.code_rate, mcs.repetitions)
+
+    def link(self, point: SweepPoint, layer: Layer = "single") -> DigitalLink:
+        """The digital link of ``layer`` at ``point``, built once per (channel, MCS)."""
+        mcs = self.mcs_for(point, layer)
+        key = (point.channel.display_name, mcs)
+        if key not in self._links:
+            self._links[key] = DigitalLink(mcs, self.fec, self.channel(point))
+        return self._links[key]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A point as a transport will send it.
+
+    :param point: the sweep point.
+    :param num_symbols: K, complex channel uses per image.
+    :param links: the digital links used, one per layer (none for analog and reference transports).
+    :param mcs: the ``mcs`` column: the links' MCS names joined by ``+``, empty without links.
+    :param budget: the ``payload_bytes`` column: bytes the first link carries in K uses (NaN without).
+    """
+
+    point: SweepPoint
+    num_symbols: int
+    links: tuple[DigitalLink, ...] = ()
+
+    @property
+    def mcs(self) -> str:
+        return "+".join(link.mcs.name for link in self.links)
+
+    @property
+    def budget(self) -> float:
+        return self.links[0].payload_bytes(self.num_symbols) if self.links else math.nan
+
+
+class Transport(ABC):
+    """One way for an image to cross the link; see the module docstring.
+
+    :cvar carries_bits: True when the rows have bit and codeword error counts (digital transports).
+    """
+
+    carries_bits: bool = True
+
+    def __init__(self, setup: LinkSetup, codec: CodecBase) -> None:
+        self.setup, self.codec = setup, codec
+
+    def plan(self, point: SweepPoint) -> Plan:
+        """The MCS and budget of ``point``; the default has no link."""
+        return Plan(point, self.setup.num_symbols(point))
+
+    @abstractmethod
+    def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:
+        """Send every sample's image as ``plan`` says; one :class:`Delivery` per sample, in order."""
