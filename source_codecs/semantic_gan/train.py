@@ -8,8 +8,10 @@ is accumulated for the entropy coder. Every ``--checkpoint-every`` steps ``OUT/c
 everything needed to continue (``--resume``); at the end ``OUT/weights.pt`` is the fp16 weights file
 the codec loads (copy it to ``source_codecs/semantic_gan/weights/semantic_gan_<rate>.pt``).
 ``OUT/options.json`` records the options and ``OUT/train.log`` the losses.
-The forward passes run under bf16 autocast (``--autocast bf16``, the default, on the CPU as on CUDA:
-1.3-1.7x faster per step on an AVX-512 BF16 CPU, shared/FACTS.md); ``--autocast off`` runs fp32.
+``--autocast auto`` (the default) runs the forward passes under bf16 autocast on CUDA and on a CPU
+with native bf16 (oneDNN's check; 1.3-1.7x faster per step there, shared/FACTS.md), fp32 elsewhere:
+on a CPU without it a bf16 step measured 14 s against 1 s in fp32 (2026-12-02). ``bf16`` and
+``off`` force either.
 The checkpoint keeps fp32 weights and bf16 Adam moments, split into files under 16 MB
 (:func:`source_codecs.training.save_checkpoint`), so that it can be committed and resumed.
 """
@@ -69,12 +71,22 @@ class TrainOptions:
     max_minutes: float = 0.0
     workers: int = 2
     device: str = "cpu"
-    autocast: str = "bf16"
+    autocast: str = "auto"
     threads: int = 0
     seed: int = 0
 
 
-AUTOCAST_CHOICES = ("bf16", "off")
+AUTOCAST_CHOICES = ("auto", "bf16", "off")
+
+
+def use_bf16(choice: str, device: torch.device) -> bool:
+    """Whether ``--autocast choice`` runs bf16 on ``device`` (``auto``: on CUDA, and on a CPU whose
+    oneDNN has native bf16 kernels)."""
+    if choice != "auto":
+        return choice == "bf16"
+    return device.type == "cuda" or (
+        device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 class _Trainer:
@@ -103,8 +115,8 @@ class _Trainer:
         self.step = 0
 
     def autocast(self) -> torch.autocast:
-        """bf16 autocast on the run's device, unless ``--autocast off``."""
-        enabled = self.opts.autocast == "bf16"
+        """bf16 autocast on the run's device where :func:`use_bf16` says so."""
+        enabled = use_bf16(self.opts.autocast, self.device)
         return torch.autocast(self.device.type, torch.bfloat16, enabled=enabled)
 
     def erase(self, latent: torch.Tensor) -> torch.Tensor:
