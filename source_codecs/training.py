@@ -138,24 +138,28 @@ def compact_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
     return {"state": compact, "param_groups": state["param_groups"]}
 
 
-def _restore_first_moments(state: Any) -> Any:
-    """Add the zero ``exp_avg`` that :func:`compact_optimizer_state` dropped, wherever a nested
-    optimiser state has ``exp_avg_sq`` without it."""
-    if isinstance(state, dict):
-        if "exp_avg_sq" in state and "exp_avg" not in state:
-            state = {**state, "exp_avg": torch.zeros_like(state["exp_avg_sq"])}
-        return {k: _restore_first_moments(v) for k, v in state.items()}
-    return state
+def _expand_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`compact_optimizer_state` up to rounding: the dropped first moments come
+    back as zeros (the bf16 moments are cast back by ``Optimizer.load_state_dict``)."""
+    moments = {
+        index: {"exp_avg": torch.zeros_like(m["exp_avg_sq"]), **m}
+        if "exp_avg_sq" in m and "exp_avg" not in m
+        else m
+        for index, m in state["state"].items()
+    }
+    return {"state": moments, "param_groups": state["param_groups"]}
 
 
-def _compacted(state: dict[str, Any]) -> dict[str, Any]:
-    """``state`` with every optimiser state dict in it (a value with ``state`` and
-    ``param_groups``) compacted by :func:`compact_optimizer_state`."""
+def _is_optimizer_state(value: Any) -> bool:
+    """Whether ``value`` is an ``optimizer.state_dict()``."""
+    return isinstance(value, dict) and {"state", "param_groups"} <= value.keys()
 
-    def is_optimizer(value: Any) -> bool:
-        return isinstance(value, dict) and {"state", "param_groups"} <= value.keys()
 
-    return {k: compact_optimizer_state(v) if is_optimizer(v) else v for k, v in state.items()}
+def _map_optimizer_states(
+    state: dict[str, Any], fn: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """``state`` with ``fn`` applied to each optimiser state dict among its top-level values."""
+    return {k: fn(v) if _is_optimizer_state(v) else v for k, v in state.items()}
 
 
 def _payload_bytes(value: Any) -> int:
@@ -185,7 +189,7 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> list[Path]:
     :param path: The first part (``OUT/checkpoint.pt``); others go beside it.
     :return: The files written, first part first.
     """
-    state = _compacted(state)
+    state = _map_optimizer_states(state, compact_optimizer_state)
     parts: list[dict[str, Any]] = []
     sizes: list[int] = []
     for key in sorted(state, key=lambda k: -_payload_bytes(state[k])):
@@ -223,7 +227,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             raise ValueError(f"{_part_path(path, i)}: step {part['step']}, {path}: {state['step']}")
         part.pop("parts")
         state.update(part)
-    return _restore_first_moments(state)
+    return _map_optimizer_states(state, _expand_optimizer_state)
 
 
 def seed_all(seed: int) -> None:
