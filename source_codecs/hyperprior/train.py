@@ -151,7 +151,7 @@ class _Trainer:
         self.model.load_state_dict({k: v.float() for k, v in state.items()})
 
 
-def train(opts: TrainOptions, *, resume: bool = False) -> Path:
+def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
     out = training.start_run(opts)
     trainer = _Trainer(opts)
