@@ -20,10 +20,10 @@ from error_free import load_scenes
 from PIL import Image, ImageDraw, ImageFont
 
 from source_codecs import BudgetTooSmall, make_codec
+from source_codecs.semantic_gan.zoo import RATES
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "semantic_gan_gallery.png"
-RATES = ("low", "mid", "high")
 HEADER = 28
 """Pixels of the column-title band."""
 

@@ -19,11 +19,12 @@ from source_codecs.layered import ReceivedLayers
 from source_codecs.semantic_gan.bitstream import Packets, pack, unpack
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
-from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, shipped_weights
+from source_codecs.semantic_gan.model import SemanticGAN
 from source_codecs.semantic_gan.quantizer import Quantizer
 from source_codecs.semantic_gan.range_coding import PacketEncoder, shortest_packet
 from source_codecs.semantic_gan.semantic_map import downscale_map, upscale_map
 from source_codecs.semantic_gan.train import main as train_main
+from source_codecs.semantic_gan.zoo import RATES, ZOO, shipped_weights
 from source_codecs.training import load_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -137,15 +138,14 @@ def codec():
 def streams(codec) -> dict[str, bytes]:
     return {
         rate: make_codec("semantic_gan", {"rate": rate}).encode(IMAGE, None, labels=LABELS)
-        for rate in RATE_POINTS
+        for rate in RATES
     }
 
 
 def test_shipped_weights_decode_an_image(codec, streams) -> None:
-    for rate, channels in RATE_POINTS.items():
-        path = shipped_weights(rate)
-        assert path.stat().st_size < 16 * 2**20
-        assert SemanticGAN.load(path).config.latent_channels == channels
+    for point in ZOO:
+        assert point.weights.stat().st_size < 16 * 2**20
+        assert SemanticGAN.load(point.weights).config.latent_channels == point.latent_channels
     out = codec.decode(streams["low"], H, W)
     assert out.shape == (H, W, 3) and out.dtype == np.uint8 and out.std() > 0
     assert len(streams["low"]) < len(streams["mid"]) < len(streams["high"])
@@ -364,7 +364,7 @@ def test_two_step_training_run_resumes(resumed_run) -> None:
     assert "d=" in log and "lpips=" in log and "bits=" in log
     assert not torch.equal(second["rate_logits"], first["rate_logits"])  # the rate model learns
     model = SemanticGAN.load(out / "weights.pt")
-    assert model.config.latent_channels == RATE_POINTS["low"]
+    assert model.config.latent_channels == ZOO[0].latent_channels
     assert torch.allclose(model.pmf().sum(1), torch.ones(2, dtype=torch.float64))
 
 

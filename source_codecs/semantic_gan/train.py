@@ -41,9 +41,11 @@ from source_codecs.semantic_gan.loss import (
     hinge_g_loss,
     rate_loss,
 )
-from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, SemanticGANConfig
+from source_codecs.semantic_gan.model import SemanticGAN, SemanticGANConfig
 from source_codecs.semantic_gan.perceptual import STLPIPSLoss
 from source_codecs.semantic_gan.semantic_map import NUM_LABEL_CHANNELS, one_hot
+from source_codecs.semantic_gan.zoo import RATES, ZOO
+from source_codecs.zoo import find
 
 
 @dataclass
@@ -99,7 +101,7 @@ class _Trainer:
         self.opts = opts
         self.device = torch.device(opts.device)
         config = SemanticGANConfig(
-            latent_channels=RATE_POINTS[opts.rate],
+            latent_channels=find(ZOO, opts.rate).latent_channels,
             ngf=opts.ngf,
             encoder_width=opts.encoder_width,
             map_factor=opts.map_factor,
@@ -234,7 +236,7 @@ def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     prog = "python -m source_codecs.semantic_gan.train"
-    choices = {"rate": sorted(RATE_POINTS), "autocast": AUTOCAST_CHOICES}
+    choices = {"rate": RATES, "autocast": AUTOCAST_CHOICES}
     return training.cli_main(argv, TrainOptions, train, prog, __doc__, choices)
 
 
