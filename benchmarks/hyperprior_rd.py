@@ -23,7 +23,7 @@ import torch
 from simulator.data import make_source
 from simulator.metrics import load_lpips, ms_ssim, psnr
 from source_codecs import BudgetTooSmall, make_codec
-from source_codecs.hyperprior.bitstream import RATES
+from source_codecs.hyperprior.zoo import RATES
 
 RESULT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "hyperprior_rd.md"
 H, W = 256, 512

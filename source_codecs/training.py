@@ -150,6 +150,29 @@ def _expand_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
     return {"state": moments, "param_groups": state["param_groups"]}
 
 
+def slim_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An optimiser ``state_dict()`` without its moments: a run resumed from it restarts Adam's
+    statistics (with SPADE's beta2 = 0.9 the second moment is re-estimated within some 20 steps;
+    Adam's bias correction keeps the first steps at the learning rate's scale)."""
+    return {"state": {}, "param_groups": state["param_groups"]}
+
+
+WEIGHT_KEYS = ("model", "disc")
+"""Top-level keys of a trainer's ``state()`` that hold networks' ``state_dict()``."""
+
+SLIM_MIN_ELEMENTS = 1024
+"""Float tensors of at least this many elements are stored in fp16 in a slim checkpoint; smaller
+ones (biases, norms' statistics, symbol histograms) stay as they are."""
+
+
+def _half_weights(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """``state_dict`` with its large float tensors in fp16 (``load_state_dict`` casts them back)."""
+    return {
+        k: v.half() if v.is_floating_point() and v.numel() >= SLIM_MIN_ELEMENTS else v
+        for k, v in state_dict.items()
+    }
+
+
 def _is_optimizer_state(value: Any) -> bool:
     """Whether ``value`` is an ``optimizer.state_dict()``."""
     return isinstance(value, dict) and {"state", "param_groups"} <= value.keys()
@@ -178,7 +201,7 @@ def _part_path(path: Path, index: int) -> Path:
     return path if index == 0 else path.with_name(f"{path.stem}.{index}{path.suffix}")
 
 
-def save_checkpoint(state: dict[str, Any], path: Path) -> list[Path]:
+def save_checkpoint(state: dict[str, Any], path: Path, *, slim: bool = False) -> list[Path]:
     """Write a trainer's ``state()`` compactly, over as few files as keep each under
     :data:`CHECKPOINT_PART_BYTES` (top-level keys, largest first, into the first part with room).
 
@@ -187,9 +210,14 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> list[Path]:
 
     :param state: ``{"step": int, ...}``; optimiser state dicts in it are compacted.
     :param path: The first part (``OUT/checkpoint.pt``); others go beside it.
+    :param slim: Write the checkpoint meant to be committed: the networks' weights (the values
+        under :data:`WEIGHT_KEYS`) in fp16 and the optimisers without moments
+        (:func:`slim_optimizer_state`); about a third of the full size.
     :return: The files written, first part first.
     """
-    state = _map_optimizer_states(state, compact_optimizer_state)
+    state = _map_optimizer_states(state, slim_optimizer_state if slim else compact_optimizer_state)
+    if slim:
+        state = {k: _half_weights(v) if k in WEIGHT_KEYS else v for k, v in state.items()}
     parts: list[dict[str, Any]] = []
     sizes: list[int] = []
     for key in sorted(state, key=lambda k: -_payload_bytes(state[k])):
@@ -269,18 +297,27 @@ def start_run(opts: RunOptions, seed: Callable[[int], None] = seed_all) -> Path:
 
 
 def resume_or_start(
-    trainer: Trainer, out: Path, resume: bool, map_location: str | torch.device = "cpu"
+    trainer: Trainer,
+    out: Path,
+    resume: bool | str | Path,
+    map_location: str | torch.device = "cpu",
 ) -> bool:
-    """Restore ``trainer`` from ``out/checkpoint.pt`` if ``resume`` and the file exists.
+    """Restore ``trainer`` from ``out/checkpoint.pt`` (or the checkpoint ``resume`` names).
 
     :param trainer: A freshly built trainer.
     :param out: The run folder.
-    :param resume: Whether the run was asked to continue.
+    :param resume: False: start afresh. True: continue ``out/checkpoint.pt`` if it exists. A path:
+        continue that checkpoint (a committed slim one, say); it must exist.
     :param map_location: Where the checkpoint's tensors go.
     :return: Whether the trainer was restored (False: it starts at step 0).
+    :raises FileNotFoundError: ``resume`` names a checkpoint that does not exist.
     """
-    checkpoint = out / CHECKPOINT
-    if not (resume and checkpoint.is_file()):
+    if resume is False:
+        return False
+    checkpoint = out / CHECKPOINT if resume is True else Path(resume)
+    if resume is not True and not checkpoint.is_file():
+        raise FileNotFoundError(f"--resume {checkpoint}: no such checkpoint")
+    if not checkpoint.is_file():
         return False
     trainer.restore(load_checkpoint(checkpoint, map_location))
     return True
@@ -411,7 +448,21 @@ def options_parser(
             parser.add_argument(flag, default=f.default, choices=choices[f.name])
         else:
             parser.add_argument(flag, type=type(f.default), default=f.default)
-    parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="CHECKPOINT",
+        help="continue OUT/checkpoint.pt, or the checkpoint given (e.g. a committed slim one)",
+    )
+    parser.add_argument(
+        "--slim-checkpoint",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="at the end, also write a slim copy of the checkpoint there, for committing",
+    )
     return parser
 
 
@@ -427,15 +478,19 @@ def cli_main(
 
     :param argv: The arguments (None: ``sys.argv[1:]``).
     :param options_cls: The options dataclass.
-    :param train_fn: ``train_fn(opts, resume=bool) -> Path`` of the weights file.
+    :param train_fn: ``train_fn(opts, resume=bool | Path) -> Path`` of the weights file.
     :param prog: The program name shown in the help.
     :param description: The help text.
     :param choices: Allowed values of some fields, by field name.
     :return: The exit status, 0.
     """
     args = vars(options_parser(options_cls, prog, description, choices).parse_args(argv))
-    resume = args.pop("resume")
+    resume, slim = args.pop("resume"), args.pop("slim_checkpoint")
     opts = options_cls(**args)
     print(json.dumps(asdict(opts), indent=2))
     print(f"wrote {train_fn(opts, resume=resume)}")
+    if slim is not None:
+        slim.parent.mkdir(parents=True, exist_ok=True)
+        written = save_checkpoint(load_checkpoint(Path(opts.out) / CHECKPOINT), slim, slim=True)
+        print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -17,8 +17,9 @@ from source_codecs.hyperprior.bitstream import Streams, pack, unpack
 from source_codecs.hyperprior.entropy_bottleneck import EntropyBottleneck
 from source_codecs.hyperprior.gaussian_conditional import SUPPORT, GaussianConditional
 from source_codecs.hyperprior.gdn import GDN
-from source_codecs.hyperprior.model import HyperpriorConfig, ScaleHyperprior, shipped_weights
+from source_codecs.hyperprior.model import HyperpriorConfig, ScaleHyperprior
 from source_codecs.hyperprior.train import main as train_main
+from source_codecs.hyperprior.zoo import RATES, shipped_weights
 from source_codecs.semantic_gan.enhancement import residual_image
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -27,7 +28,6 @@ H, W = 64, 128
 IMAGE = make_source("synthetic", root=None, num_images=1, height=H, width=W, seed=0, split="test")[
     0
 ].image
-RATES = ("q1", "q2", "q3")
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -19,11 +19,13 @@ from source_codecs.layered import ReceivedLayers
 from source_codecs.semantic_gan.bitstream import Packets, pack, unpack
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
-from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, shipped_weights
+from source_codecs.semantic_gan.model import SemanticGAN
 from source_codecs.semantic_gan.quantizer import Quantizer
 from source_codecs.semantic_gan.range_coding import PacketEncoder, shortest_packet
 from source_codecs.semantic_gan.semantic_map import downscale_map, upscale_map
 from source_codecs.semantic_gan.train import main as train_main
+from source_codecs.semantic_gan.zoo import RATES, ZOO, shipped_weights
+from source_codecs.training import load_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -136,15 +138,14 @@ def codec():
 def streams(codec) -> dict[str, bytes]:
     return {
         rate: make_codec("semantic_gan", {"rate": rate}).encode(IMAGE, None, labels=LABELS)
-        for rate in RATE_POINTS
+        for rate in RATES
     }
 
 
 def test_shipped_weights_decode_an_image(codec, streams) -> None:
-    for rate, channels in RATE_POINTS.items():
-        path = shipped_weights(rate)
-        assert path.stat().st_size < 16 * 2**20
-        assert SemanticGAN.load(path).config.latent_channels == channels
+    for point in ZOO:
+        assert point.weights.stat().st_size < 16 * 2**20
+        assert SemanticGAN.load(point.weights).config.latent_channels == point.latent_channels
     out = codec.decode(streams["low"], H, W)
     assert out.shape == (H, W, 3) and out.dtype == np.uint8 and out.std() > 0
     assert len(streams["low"]) < len(streams["mid"]) < len(streams["high"])
@@ -363,5 +364,27 @@ def test_two_step_training_run_resumes(resumed_run) -> None:
     assert "d=" in log and "lpips=" in log and "bits=" in log
     assert not torch.equal(second["rate_logits"], first["rate_logits"])  # the rate model learns
     model = SemanticGAN.load(out / "weights.pt")
-    assert model.config.latent_channels == RATE_POINTS["low"]
+    assert model.config.latent_channels == ZOO[0].latent_channels
     assert torch.allclose(model.pmf().sum(1), torch.ones(2, dtype=torch.float64))
+
+
+def test_training_continues_from_a_slim_checkpoint(resumed_run, tmp_path) -> None:
+    args = ["--rate", "low", "--crop-height", "32", "--crop-width", "64", "--ngf", "2"]
+    args += ["--encoder-width", "4", "--ndf", "4", "--workers", "0", "--batch-size", "2"]
+    _, _, out = resumed_run(train_main, args, height=32, width=64)
+    common = ["--data", str(tmp_path / "data"), *args, "--log-every", "1"]
+    slim = tmp_path / "committed" / "semantic_gan_low.ckpt"
+    assert train_main([*common, "--out", str(out), "--steps", "3", "--resume",
+                       "--slim-checkpoint", str(slim)]) == 0  # fmt: skip
+    committed = load_checkpoint(slim)
+    assert committed["step"] == 3 and committed["opt_g"]["state"] == {}
+    again = tmp_path / "again"
+    assert train_main([*common, "--out", str(again), "--steps", "4", "--resume", str(slim)]) == 0
+    continued = load_checkpoint(again / "checkpoint.pt")
+    assert continued["step"] == 4 and continued["opt_g"]["state"]  # Adam restarted and stepped
+    # It started from the committed fp16 weights (cast back exactly) and then trained a step.
+    start = {k: v.float() for k, v in committed["model"].items()}
+    assert any(not torch.equal(continued["model"][k], v) for k, v in start.items())
+    # One Adam step moves a weight by at most the learning rate, 2e-4 (restarted Adam: about it).
+    halved = [k for k, v in committed["model"].items() if v.dtype == torch.float16]
+    assert halved and max((continued["model"][k] - start[k]).abs().max() for k in halved) < 3e-4

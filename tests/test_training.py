@@ -71,3 +71,45 @@ def test_checkpoint_refuses_parts_of_different_steps(tmp_path, monkeypatch):
     torch.save(first, path)  # as if a crash had left part 0 of step 3 beside part 1 of step 4
     with pytest.raises(ValueError, match="step"):
         training.load_checkpoint(path)
+
+
+def test_slim_checkpoint_keeps_fp16_weights_drops_moments_and_resumes(tmp_path):
+    net, opt = _adam_run((0.0, 0.9))
+    state = {"step": 3, "model": net.state_dict(), "opt_g": opt.state_dict()}
+    full = training.save_checkpoint(state, tmp_path / "full.pt")
+    slim = training.save_checkpoint(state, tmp_path / "slim.pt", slim=True)
+    assert slim[0].stat().st_size < 0.6 * full[0].stat().st_size
+    loaded = training.load_checkpoint(tmp_path / "slim.pt")
+    weight = loaded["model"]["0.weight"]  # 64 x 64 = 4096 elements: stored in fp16
+    assert weight.dtype == torch.float16
+    assert loaded["model"]["0.bias"].dtype == torch.float32  # small tensors stay as they are
+    torch.testing.assert_close(weight.float(), net.state_dict()["0.weight"], rtol=1e-3, atol=1e-5)
+    assert loaded["opt_g"]["state"] == {}
+
+    # A fresh model and optimiser take the slim state, and the next step is Adam's first step.
+    net2, opt2 = _adam_run((0.0, 0.9))
+    net2.load_state_dict(loaded["model"])
+    opt2.load_state_dict(loaded["opt_g"])
+    assert next(net2.parameters()).dtype == torch.float32
+    opt2.zero_grad()
+    net2(torch.randn(16, 64)).square().mean().backward()
+    before = [p.detach().clone() for p in net2.parameters()]
+    opt2.step()
+    for b, p in zip(before, net2.parameters(), strict=True):  # Adam's step 1: lr * sign(grad)
+        torch.testing.assert_close((p - b).abs().max(), torch.tensor(1e-2), rtol=1e-3, atol=0)
+
+
+def test_resume_names_a_checkpoint_or_refuses(tmp_path):
+    class Restorable:
+        step = 0
+
+        def restore(self, state):
+            self.step = state["step"]
+
+    trainer = Restorable()
+    assert training.resume_or_start(trainer, tmp_path, True) is False  # nothing to continue
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        training.resume_or_start(trainer, tmp_path, tmp_path / "missing.pt")
+    training.save_checkpoint({"step": 7}, tmp_path / "elsewhere.pt", slim=True)
+    assert training.resume_or_start(trainer, tmp_path, tmp_path / "elsewhere.pt") is True
+    assert trainer.step == 7

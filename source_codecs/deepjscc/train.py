@@ -125,7 +125,7 @@ def _seed_sionna(seed: int) -> None:
     sionna.phy.config.seed = seed
 
 
-def train(opts: TrainOptions, *, resume: bool = False) -> Path:
+def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
     out = training.start_run(opts, seed=_seed_sionna)
     trainer = _Trainer(opts)

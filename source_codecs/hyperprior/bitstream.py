@@ -17,7 +17,6 @@ receiver knows it (as for every codec of the link). bpp counts every byte of :fu
 from __future__ import annotations
 
 __all__ = [
-    "RATES",
     "VERSION",
     "Streams",
     "bytes_to_words",
@@ -33,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from source_codecs.errors import DecodeError
+from source_codecs.hyperprior.zoo import RATES
 
 VERSION = 1
-RATES = ("q1", "q2", "q3")
 _MAX_VARINT_BYTES = 4
 
 

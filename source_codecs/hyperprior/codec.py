@@ -1,7 +1,7 @@
 """The scale hyperprior codec behind the :class:`SourceCodec` interface (Balle et al., ICLR 2018).
 
 Three rate points ``q1`` < ``q2`` < ``q3``, each a model trained at its own lambda (see
-:data:`~source_codecs.hyperprior.model.RATE_POINTS`); rate control picks among them. See
+:data:`~source_codecs.hyperprior.zoo.ZOO`); rate control picks among them. See
 :mod:`.bitstream` for the format.
 """
 
@@ -17,8 +17,9 @@ import torch
 
 from source_codecs.base import SourceCodec, check_image, network_batches
 from source_codecs.errors import BudgetTooSmall, DecodeError, each_or_none
-from source_codecs.hyperprior.bitstream import RATES, Streams, pack, unpack
-from source_codecs.hyperprior.model import ScaleHyperprior, shipped_weights
+from source_codecs.hyperprior.bitstream import Streams, pack, unpack
+from source_codecs.hyperprior.model import ScaleHyperprior
+from source_codecs.hyperprior.zoo import RATES, shipped_weights
 from source_codecs.params import Param
 from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec

@@ -5,7 +5,7 @@ g_a: four 5x5 stride-2 convolutions with GDN between them, image [B, 3, H, W] in
 y [B, M, H/16, W/16]. h_a: |y| -> z [B, N, H/64, W/64] (3x3 stride 1, then two 5x5 stride 2,
 ReLU between). h_s mirrors h_a and ends in a ReLU: the scales of y. g_s mirrors g_a with IGDN.
 
-Weights files (``weights/hyperprior_<rate>.pt``) hold ``{"config": dict, "state_dict": fp16
+Weights files (``weights/hyperprior_<rate>.pt``, one per row of :data:`.zoo.ZOO`) hold ``{"config": dict, "state_dict": fp16
 tensors, "info": dict}`` and load with ``torch.load(weights_only=True)``.
 """
 
@@ -13,10 +13,8 @@ from __future__ import annotations
 
 __all__ = [
     "DOWNSAMPLING",
-    "RATE_POINTS",
     "HyperpriorConfig",
     "ScaleHyperprior",
-    "shipped_weights",
 ]
 
 from dataclasses import dataclass
@@ -34,11 +32,6 @@ from source_codecs.hyperprior.gaussian_conditional import GaussianConditional
 from source_codecs.hyperprior.gdn import GDN
 from source_codecs.weights_io import export_weights, load_model
 
-RATE_POINTS: dict[str, float] = {"q1": 0.0018, "q2": 0.013, "q3": 0.0483}
-"""Rate point -> lambda of the training loss lambda * 255^2 * MSE + bpp (CompressAI's values for
-its qualities 1, 4 and 6)."""
-
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 DOWNSAMPLING = 64
 """Downsampling of z; image sizes are padded to multiples of it."""
 
@@ -221,8 +214,3 @@ def _pad(x: torch.Tensor) -> torch.Tensor:
     """Edge-pad [B, 3, H, W] at the bottom and right to multiples of :data:`DOWNSAMPLING`."""
     h, w = x.shape[-2:]
     return F.pad(x, (0, _padded(w) - w, 0, _padded(h) - h), mode="replicate")
-
-
-def shipped_weights(rate: str) -> Path:
-    """Path of the shipped weights of rate point ``rate`` (``q1``, ``q2`` or ``q3``)."""
-    return WEIGHTS_DIR / f"hyperprior_{rate}.pt"

@@ -28,8 +28,10 @@ from typing import Any, TextIO
 import torch
 
 from source_codecs import training
-from source_codecs.hyperprior.model import RATE_POINTS, HyperpriorConfig, ScaleHyperprior
+from source_codecs.hyperprior.model import HyperpriorConfig, ScaleHyperprior
+from source_codecs.hyperprior.zoo import RATES, ZOO
 from source_codecs.semantic_gan.dataset import PairFolder
+from source_codecs.zoo import find
 
 
 @dataclass
@@ -60,7 +62,7 @@ class TrainOptions:
     @property
     def lmbda_value(self) -> float:
         """The lambda in use: ``lmbda`` if set, else the rate point's."""
-        return self.lmbda if self.lmbda > 0 else RATE_POINTS[self.rate]
+        return self.lmbda if self.lmbda > 0 else find(ZOO, self.rate).lmbda
 
 
 def rate_distortion_loss(
@@ -151,7 +153,7 @@ class _Trainer:
         self.model.load_state_dict({k: v.float() for k, v in state.items()})
 
 
-def train(opts: TrainOptions, *, resume: bool = False) -> Path:
+def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
     out = training.start_run(opts)
     trainer = _Trainer(opts)
@@ -174,9 +176,7 @@ def train(opts: TrainOptions, *, resume: bool = False) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     prog = "python -m source_codecs.hyperprior.train"
-    return training.cli_main(
-        argv, TrainOptions, train, prog, __doc__, {"rate": sorted(RATE_POINTS)}
-    )
+    return training.cli_main(argv, TrainOptions, train, prog, __doc__, {"rate": RATES})
 
 
 if __name__ == "__main__":

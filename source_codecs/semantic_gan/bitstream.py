@@ -2,7 +2,8 @@
 
 Layout (bytes)::
 
-    0        version (2 bits) | rate point (2 bits: 0 low, 1 mid, 2 high) | log2 map factor (3 bits:
+    0        version (2 bits) | rate point (2 bits: its row in
+             :data:`.zoo.ZOO`, 0 low, 1 mid, 2 high) | log2 map factor (3 bits:
              map factor 1..32) | enhancement flag E (1 bit)
     1        latent rows per latent packet, R (1..255)
     2..      packet lengths as LEB128 varints: the map packet, then every latent packet but the last
@@ -23,14 +24,14 @@ leaves nothing to decode from.
 
 from __future__ import annotations
 
-__all__ = ["MAP_FACTORS", "RATES", "Packets", "pack", "unpack"]
+__all__ = ["MAP_FACTORS", "Packets", "pack", "unpack"]
 
 from dataclasses import dataclass
 
 from source_codecs.errors import DecodeError
+from source_codecs.semantic_gan.zoo import RATES
 
 VERSION = 2
-RATES: tuple[str, ...] = ("low", "mid", "high")
 MAP_FACTORS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
 """Resolutions 1 / factor at which the label map can be coded."""
 

@@ -26,7 +26,7 @@ from source_codecs.layered import LayeredCodec, ReceivedLayers
 from source_codecs.params import Param
 from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
-from source_codecs.semantic_gan.bitstream import MAP_FACTORS, RATES, Packets, pack, unpack
+from source_codecs.semantic_gan.bitstream import MAP_FACTORS, Packets, pack, unpack
 from source_codecs.semantic_gan.enhancement import (
     RESIDUAL_CODECS,
     decode_residual,
@@ -34,8 +34,9 @@ from source_codecs.semantic_gan.enhancement import (
 )
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
-from source_codecs.semantic_gan.model import DOWNSAMPLING, SemanticGAN, shipped_weights
+from source_codecs.semantic_gan.model import DOWNSAMPLING, SemanticGAN
 from source_codecs.semantic_gan.semantic_map import downscale_map, one_hot, upscale_map
+from source_codecs.semantic_gan.zoo import RATES, shipped_weights
 
 _CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError)
 """What constriction raises on data that no encoder could have written."""

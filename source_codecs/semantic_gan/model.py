@@ -1,12 +1,12 @@
 """The codec's learned parts in one module: encoder, quantiser, SPADE generator, symbol statistics.
 
-Weights files (``weights/semantic_gan_<rate>.pt``) hold ``{"config": dict, "state_dict": fp16
+Weights files (``weights/semantic_gan_<rate>.pt``, one per row of :data:`.zoo.ZOO`) hold ``{"config": dict, "state_dict": fp16
 tensors, "info": dict}`` and load with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
-__all__ = ["RATE_POINTS", "SemanticGAN", "SemanticGANConfig", "shipped_weights"]
+__all__ = ["DOWNSAMPLING", "SemanticGAN", "SemanticGANConfig"]
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +21,6 @@ from source_codecs.semantic_gan.quantizer import Quantizer
 from source_codecs.semantic_gan.semantic_map import NUM_LABEL_CHANNELS
 from source_codecs.weights_io import export_weights, load_model
 
-RATE_POINTS: dict[str, int] = {"low": 2, "mid": 4, "high": 8}
-"""Rate point -> latent channels C. With L = 5 centres at 1/16 resolution the raw latent costs
-C * log2(5) / 256 bpp: 0.018, 0.036, 0.073 (before entropy coding, without the map)."""
-
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 DOWNSAMPLING = 16
 """Spatial downsampling of the latent; image sizes are padded to multiples of it."""
 
@@ -108,8 +103,3 @@ class SemanticGAN(nn.Module):
     def load(cls, path: Path, device: str | torch.device = "cpu") -> SemanticGAN:
         """A model in eval mode, float32, from a weights file written by :meth:`export`."""
         return load_model(path, lambda config: cls(SemanticGANConfig(**config)), device)
-
-
-def shipped_weights(rate: str) -> Path:
-    """Path of the shipped weights of rate point ``rate`` (``low``, ``mid`` or ``high``)."""
-    return WEIGHTS_DIR / f"semantic_gan_{rate}.pt"

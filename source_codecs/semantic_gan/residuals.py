@@ -23,6 +23,7 @@ from PIL import Image
 
 from source_codecs.registry import make_codec
 from source_codecs.semantic_gan.enhancement import residual_image
+from source_codecs.semantic_gan.zoo import RATES
 
 
 def export_residuals(data: Path, out: Path, rate: str, limit: int | None = None) -> int:
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, required=True, help="folder of image / label pairs")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--rate", default="low", choices=("low", "mid", "high"))
+    parser.add_argument("--rate", default="low", choices=RATES)
     parser.add_argument("--limit", type=int, default=None, help="at most this many pairs")
     args = parser.parse_args(argv)
     print(f"wrote {export_residuals(args.data, args.out, args.rate, args.limit)} residual images")

@@ -13,7 +13,10 @@ with native bf16 (oneDNN's check; 1.3-1.7x faster per step there, shared/FACTS.m
 on a CPU without it a bf16 step measured 14 s against 1 s in fp32 (2026-12-02). ``bf16`` and
 ``off`` force either.
 The checkpoint keeps fp32 weights and bf16 Adam moments, split into files under 16 MB
-(:func:`source_codecs.training.save_checkpoint`), so that it can be committed and resumed.
+(:func:`source_codecs.training.save_checkpoint`). ``--slim-checkpoint PATH`` also writes, at the
+end, the copy that is committed: fp16 weights of the codec and the discriminator, no Adam moments
+(7.5 MB against 22 MB); ``--resume PATH`` continues from it (or from any checkpoint), with Adam's
+statistics restarted.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ from source_codecs.semantic_gan.loss import (
     hinge_g_loss,
     rate_loss,
 )
-from source_codecs.semantic_gan.model import RATE_POINTS, SemanticGAN, SemanticGANConfig
+from source_codecs.semantic_gan.model import SemanticGAN, SemanticGANConfig
 from source_codecs.semantic_gan.perceptual import STLPIPSLoss
 from source_codecs.semantic_gan.semantic_map import NUM_LABEL_CHANNELS, one_hot
+from source_codecs.semantic_gan.zoo import RATES, ZOO
+from source_codecs.zoo import find
 
 
 @dataclass
@@ -96,7 +101,7 @@ class _Trainer:
         self.opts = opts
         self.device = torch.device(opts.device)
         config = SemanticGANConfig(
-            latent_channels=RATE_POINTS[opts.rate],
+            latent_channels=find(ZOO, opts.rate).latent_channels,
             ngf=opts.ngf,
             encoder_width=opts.encoder_width,
             map_factor=opts.map_factor,
@@ -218,7 +223,7 @@ def _pairs(loader: DataLoader, device: torch.device) -> Iterator[tuple[torch.Ten
         yield image.to(device), labels.to(device)
 
 
-def train(opts: TrainOptions, *, resume: bool = False) -> Path:
+def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
     """Run (or continue) training; return the path of the fp16 weights file it wrote."""
     out = training.start_run(opts)
     trainer = _Trainer(opts)
@@ -231,7 +236,7 @@ def train(opts: TrainOptions, *, resume: bool = False) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     prog = "python -m source_codecs.semantic_gan.train"
-    choices = {"rate": sorted(RATE_POINTS), "autocast": AUTOCAST_CHOICES}
+    choices = {"rate": RATES, "autocast": AUTOCAST_CHOICES}
     return training.cli_main(argv, TrainOptions, train, prog, __doc__, choices)
 
 

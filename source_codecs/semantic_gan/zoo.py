@@ -1,0 +1,42 @@
+"""The semantic GAN's model zoo: one row per rate point (:mod:`source_codecs.zoo`).
+
+The rate of each row, measured, is in the README's zoo table and in
+``benchmarks/results/rate_perception_200.md``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RATES", "ZOO", "RatePoint", "shipped_weights"]
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from source_codecs.zoo import ZooEntry, find, names
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+@dataclass(frozen=True)
+class RatePoint(ZooEntry):
+    """One rate point of the semantic GAN.
+
+    :param latent_channels: C, channels of the quantised latent at 1/16 resolution; with L = 5
+        centres the raw latent costs C * log2(5) / 256 bpp before entropy coding (0.018, 0.036,
+        0.073 for C = 2, 4, 8), without the map.
+    """
+
+    latent_channels: int = 2
+
+
+ZOO: tuple[RatePoint, ...] = tuple(
+    RatePoint(name, WEIGHTS_DIR / f"semantic_gan_{name}.pt", latent_channels=c)
+    for name, c in (("low", 2), ("mid", 4), ("high", 8))
+)
+"""Lowest rate first; a row's index is its code in the bitstream header (2 bits)."""
+
+RATES: tuple[str, ...] = names(ZOO)
+
+
+def shipped_weights(rate: str) -> Path:
+    """Path of the shipped weights of rate point ``rate``."""
+    return find(ZOO, rate).weights
