@@ -156,7 +156,8 @@ def test_every_config_problem_in_one_pass_with_suggestions(bad_plugins):
     expected = [
         "seeed: unknown key; did you mean 'seed'?",
         "link.bandwith_ratio: unknown key; did you mean 'bandwidth_ratio'?",
-        "codecs[0].params: unknown parameter 'bitz'; BlockMean accepts: bits; did you mean 'bits'?",
+        "codecs[0].params: unknown parameter 'bitz'; examples.block_mean_codec:BlockMean accepts: "
+        "bits; did you mean 'bits'?",
         "codecs[1].name: 'bad_plugins:NotACodec' is a class, not a codec",
         "codecs[2].name: cannot import 'no_such_module' for codec 'no_such_module:Codec'",
         "codecs[3].name: unknown codec 'jpg'",
