@@ -6,12 +6,21 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-__all__ = ["Channel", "channel_data_symbols", "noise_variance", "split_channel_output"]
+__all__ = [
+    "Channel",
+    "channel_data_symbols",
+    "check_channel",
+    "noise_variance",
+    "split_channel_output",
+]
 
 
 @runtime_checkable
 class Channel(Protocol):
-    r"""A channel model: a :class:`torch.nn.Module` configured by keyword arguments.
+    r"""A channel model: any object configured by keyword arguments and called as ``channel(x, no)``.
+
+    It need not subclass anything (the built-in ones are :class:`torch.nn.Module` s); a class with a
+    ``__call__`` (or an ``nn.Module`` with a ``forward``) is enough.
 
     ``y = h * x + n`` with ``n ~ CN(0, no)``; the receiver knows ``h`` (perfect CSI).
 
@@ -61,3 +70,56 @@ def channel_data_symbols(channel: object, channel_uses: int) -> int:
     ``data_symbols(channel_uses)`` if it has one, else ``channel_uses``."""
     data_symbols = getattr(channel, "data_symbols", None)
     return channel_uses if data_symbols is None else int(data_symbols(channel_uses))
+
+
+def _shape(value: object) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"{str(value.dtype).removeprefix('torch.')} {list(value.shape)}"
+    return type(value).__name__
+
+
+def check_channel(channel: object, channel_uses: int = 1024) -> None:
+    """Call ``channel`` once on a small test input and check its outputs against the contract.
+
+    The input is x = 1 [2, D] `torch.complex64` (D = the data symbols ``channel_uses`` carry, see
+    :func:`channel_data_symbols`) and ``no = 0.1``; torch's global random state is restored
+    afterwards. ``y`` must be a complex tensor of x's shape, ``h`` (and ``err_var``, if returned)
+    tensors broadcastable to it.
+
+    :raises ValueError: one line saying what the channel returned (or raised) and what was expected.
+    """
+    if not callable(channel):
+        raise ValueError(
+            f"{type(channel).__name__} instances are not callable: define "
+            "__call__(self, x, no) -> (y, h)"
+        )
+    symbols = channel_data_symbols(channel, channel_uses)
+    if symbols <= 0:
+        return  # no data symbols in this many channel uses: nothing to send through it
+    x = torch.ones(2, symbols, dtype=torch.complex64)
+    with torch.random.fork_rng(devices=[]):
+        try:
+            outputs = channel(x, 0.1)
+        except Exception as exc:  # noqa: BLE001 - a custom channel's failure, as one line
+            raise ValueError(
+                f"calling it on x complex64 [2, {symbols}], no=0.1 raised {type(exc).__name__}: {exc}"
+            ) from None
+    if not isinstance(outputs, tuple | list) or len(outputs) not in (2, 3):
+        got = f"{len(outputs)} outputs" if isinstance(outputs, tuple | list) else _shape(outputs)
+        raise ValueError(f"returned {got}; a channel returns (y, h) or (y, h, err_var)")
+    y, h, err_var = split_channel_output(tuple(outputs))
+    if not (isinstance(y, torch.Tensor) and y.is_complex() and y.shape == x.shape):
+        raise ValueError(f"y is {_shape(y)}, expected complex {list(x.shape)} like x")
+    for name, value in (("h", h), ("err_var", err_var)):
+        if value is None:
+            continue
+        try:
+            ok = isinstance(value, torch.Tensor) and (
+                torch.broadcast_shapes(value.shape, x.shape) == x.shape
+            )
+        except RuntimeError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{name} is {_shape(value)}, expected a tensor broadcastable to {list(x.shape)}"
+            )

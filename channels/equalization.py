@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from channels.base import split_channel_output
+from channels.base import Channel, split_channel_output
 
 __all__ = ["transmit_equalized", "zf_equalize"]
 
@@ -38,7 +38,7 @@ def zf_equalize(
 
 
 def transmit_equalized(
-    channel: torch.nn.Module, x: torch.Tensor, no: float
+    channel: Channel, x: torch.Tensor, no: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Send ``x`` through ``channel`` and zero-force what arrives with the receiver's CSI.
 

@@ -11,8 +11,8 @@ from channels.rayleigh import RayleighChannel
 __all__ = ["channel_family", "family_channel"]
 
 
-def channel_family(channel: torch.nn.Module) -> str:
-    """The BLER-table family for ``mcs: auto`` of a channel module: its ``bler_family`` attribute,
+def channel_family(channel: object) -> str:
+    """The BLER-table family for ``mcs: auto`` of a channel model: its ``bler_family`` attribute,
     which every built-in channel has, else (a custom channel) ``"rayleigh"``, or
     ``"rayleigh_bl{L}"`` for a ``block_length`` attribute L > 1.
 

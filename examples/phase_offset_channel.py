@@ -1,7 +1,9 @@
 """A complete custom channel: AWGN after a constant carrier phase offset, known to the receiver.
 
-Use it from YAML as ``channel: {model: "examples.phase_offset_channel:PhaseOffsetAWGN",
-params: {phase_deg: 30}}`` (run from the repository root so that ``examples`` is importable).
+A plain class: the simulator needs only a constructor taking the YAML ``params`` as keywords and a call
+``channel(x, no) -> (y, h)``; no base class. Use it from YAML as
+``channel: {model: "examples.phase_offset_channel:PhaseOffsetAWGN", params: {phase_deg: 30}}`` (the
+working folder is on the import path, so run from the repository root for ``examples`` to import).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 import torch
 
 
-class PhaseOffsetAWGN(torch.nn.Module):
+class PhaseOffsetAWGN:
     """y = exp(j*phi) * x + n,  n ~ CN(0, no).
 
     :param phase_deg: the carrier phase offset phi in degrees.
@@ -22,13 +24,12 @@ class PhaseOffsetAWGN(torch.nn.Module):
     """
 
     def __init__(self, phase_deg: float = 0.0) -> None:
-        super().__init__()
         self.phase = math.radians(phase_deg)
 
-    def forward(
+    def __call__(
         self, x: torch.Tensor, no: float | torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         h = torch.full_like(x, complex(math.cos(self.phase), math.sin(self.phase)))
-        std = torch.sqrt(torch.as_tensor(no, dtype=torch.float32) / 2)
+        std = torch.sqrt(torch.as_tensor(no, dtype=torch.float32) / 2).to(x.device)
         noise = torch.complex(torch.randn_like(x.real), torch.randn_like(x.real)) * std
         return h * x + noise, h

@@ -8,9 +8,12 @@ Unknown keys are errors. Ratios may be written as fractions (``1/48``).
 from __future__ import annotations
 
 import math
+import os
+import re
+import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -24,6 +27,7 @@ from pydantic import (
 )
 
 from channels.phy import LDPC_RATE_RANGE, Modulation
+from source_codecs.plugins import did_you_mean
 
 __all__ = [
     "METRIC_NAMES",
@@ -42,6 +46,7 @@ __all__ = [
     "dump_config",
     "load_config",
     "parse_config",
+    "working_folder_importable",
 ]
 
 METRIC_NAMES = ("psnr", "ms_ssim", "lpips", "lpips_alex", "miou", "fid", "kid")
@@ -266,15 +271,43 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The configuration section (a pydantic model) inside a field's type, e.g. in ``list[CodecSpec]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The valid keys of the section that holds the key at ``loc`` (an unknown key's location)."""
+    model: type[BaseModel] | None = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model is not None else None
+        model = _model_in(field.annotation) if field is not None else None
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
 def _format_error(err: dict[str, Any]) -> str:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p == "FixedMCS")))
     path = _key_path(loc) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        return f"{path}: unknown key"
+        return f"{path}: unknown key{did_you_mean(str(loc[-1]), _keys_at(loc))}"
     if kind == "literal_error":
         allowed = err.get("ctx", {}).get("expected", "")
-        return f"{path}: invalid value {err.get('input')!r}; choose from {allowed}"
+        given = err.get("input")
+        hint = (
+            did_you_mean(given, re.findall(r"'([^']*)'", allowed)) if isinstance(given, str) else ""
+        )
+        return f"{path}: invalid value {given!r}; choose from {allowed}{hint}"
     msg = err["msg"].removeprefix("Value error, ")
     if msg.startswith(f"{path}.") or msg.startswith(f"{path}:"):
         return msg  # a cross-field check that names its own, deeper key
@@ -291,47 +324,86 @@ def _is_other_union_branch(err: dict[str, Any]) -> bool:
     return err["type"] == "model_type"
 
 
-def _check_names(config: Config) -> list[str]:
-    """Names that only the registries can check: codecs and channel models."""
-    from channels import available_channels
-    from source_codecs import available_codecs
+def working_folder_importable() -> None:
+    """Put the working folder on the import path (at its end) if it is not there, so that plug-ins
+    (``"package.module:ClassName"``) import from it under the installed ``semcom-sim`` command as they
+    do under ``python -m simulator.run`` (which puts it first)."""
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.append(cwd)
 
+
+def _entries(raw: dict[str, Any], section: str) -> list[tuple[str, dict[str, Any]]]:
+    """(key path, mapping) of each well-formed entry of the ``codecs`` or ``channel`` section of the raw
+    document; malformed ones are the schema's to report."""
+    value = raw.get(section)
+    if section == "channel":
+        value = [{}] if value is None else value
+        if isinstance(value, dict):
+            return [("channel", value)]
+    if not isinstance(value, list):
+        return []
+    return [(f"{section}[{i}]", e) for i, e in enumerate(value) if isinstance(e, dict)]
+
+
+def _registry_problems(raw: dict[str, Any]) -> list[str]:
+    """What only the registries can check, from the raw document (so that it is reported together
+    with the schema's problems): codec and channel names, plug-in imports, parameter names and the
+    declared parameters' values."""
+    from channels import ChannelConfigError, channel_class, check_channel_params
+    from source_codecs import CodecConfigError, check_codec_params, codec_class
+
+    checks = [
+        ("codecs", "name", codec_class, check_codec_params, CodecConfigError),
+        ("channel", "model", channel_class, check_channel_params, ChannelConfigError),
+    ]
     problems = []
-    codecs = available_codecs()
-    for i, spec in enumerate(config.codecs):
-        if spec.name not in codecs:
-            problems.append(
-                f"codecs[{i}].name: unknown codec '{spec.name}'; choose from {', '.join(codecs)}"
-            )
-    models = available_channels()
-    for i, spec in enumerate(config.channel):
-        if spec.model not in models and ":" not in spec.model:
-            where = "channel" if len(config.channel) == 1 else f"channel[{i}]"
-            problems.append(
-                f"{where}.model: unknown model '{spec.model}'; choose from "
-                f'{", ".join(models)}, or "package.module:ClassName"'
-            )
-    labels = [(c.display_name) for c in config.codecs]
-    if len(set(labels)) != len(labels):
-        problems.append("codecs: two entries have the same name and params; give one a 'label'")
+    for section, name_key, resolve, check_params, error in checks:
+        for key, entry in _entries(raw, section):
+            name = entry.get(name_key, "awgn" if section == "channel" else None)
+            params = entry.get("params")
+            if not isinstance(name, str):
+                continue  # missing or not a string: a schema problem
+            if ":" in name:
+                working_folder_importable()
+            try:
+                resolve(name)
+            except error as exc:
+                problems.append(f"{key}.{name_key}: {exc}")
+                continue
+            if params is None or isinstance(params, dict):
+                try:
+                    check_params(name, params)
+                except error as exc:
+                    problems.append(f"{key}.params: {exc}")
     return problems
 
 
 def parse_config(raw: Any) -> Config:
-    """Validate a parsed YAML document into a :class:`Config`; raises :class:`ConfigError`."""
+    """Validate a parsed YAML document into a :class:`Config`; raises :class:`ConfigError`.
+
+    Every problem is found in one pass: the schema's (unknown keys, types, ranges), the registries'
+    (codec and channel names, plug-in imports, parameters) and the cross-entry checks, each one line
+    naming its key path, with the nearest valid name suggested where one is close.
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(["(top level): the configuration must be a mapping of keys to values"])
+    problems: list[str] = []
+    config = None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         errors = [e for e in exc.errors() if not _is_other_union_branch(e)]
-        lines = list(dict.fromkeys(_format_error(e) for e in errors))
-        raise ConfigError(lines) from None
-    problems = _check_names(config)
+        problems.extend(_format_error(e) for e in errors)
+    problems.extend(_registry_problems(raw))
+    if config is not None:
+        labels = [c.display_name for c in config.codecs]
+        if len(set(labels)) != len(labels):
+            problems.append("codecs: two entries have the same name and params; give one a 'label'")
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(list(dict.fromkeys(problems)))
     return config
 
 

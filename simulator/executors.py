@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from simulator.config import Config
@@ -63,17 +63,26 @@ class PointExecutor:
         self.kind = config.execution.executor
         self.workers = config.execution.workers
 
-    def run(self, points: Sequence[SweepPoint]) -> Iterator[tuple[SweepPoint, dict, list]]:
+    def run(
+        self,
+        points: Sequence[SweepPoint],
+        on_start: Callable[[SweepPoint], None] | None = None,
+    ) -> Iterator[tuple[SweepPoint, dict, list]]:
+        """Run ``points``; ``on_start(point)`` is called as the local executor starts each one (the
+        worker executors run several at once and do not call it)."""
         if not points:
             return iter(())
         if self.kind == "local":
-            return self._local(points)
+            return self._local(points, on_start or (lambda _point: None))
         if self.kind == "processes":
             return self._processes(points)
         return self._dask(points)
 
-    def _local(self, points: Sequence[SweepPoint]) -> Iterator[tuple[SweepPoint, dict, list]]:
+    def _local(
+        self, points: Sequence[SweepPoint], on_start: Callable[[SweepPoint], None]
+    ) -> Iterator[tuple[SweepPoint, dict, list]]:
         for point in points:
+            on_start(point)
             result = self.simulator.run_point(point)
             yield point, result.summary, result.per_image
 

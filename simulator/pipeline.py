@@ -11,7 +11,7 @@ import numpy as np
 import sionna.phy
 import torch
 
-from channels import ChannelConfigError, make_channel
+from channels import Channel, ChannelConfigError, make_channel
 from channels.phy import FECConfig
 from simulator.analog import AnalogTransport
 from simulator.config import Config, ConfigError
@@ -19,9 +19,10 @@ from simulator.data import DataConfigError, Sample, make_source
 from simulator.digital import DigitalTransport, ReferenceTransport
 from simulator.layered import LayeredTransport
 from simulator.scoring import Scorer, metric_batch_size
-from simulator.sweep import SweepPoint, derive_seed
+from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
 from simulator.transport import Delivery, LinkSetup, Plan, Transport
-from source_codecs import CodecBase, CodecConfigError, make_codec
+from source_codecs import CodecBase, CodecConfigError, check_codec, make_codec
+from source_codecs.conformance import check_output_image
 from source_codecs.layered import LayeredCodec
 
 __all__ = ["LinkSimulator", "PointResult", "resolve_device", "transport_for"]
@@ -48,17 +49,21 @@ def _build_all(
     entries: list[tuple[str, str, str, dict[str, Any]]],
     factory: Callable[[str, dict[str, Any]], Any],
     error: type[Exception],
-) -> dict[str, Any] | ConfigError:
-    """Build each (row name, key path, registered name, params); the failures are returned (not raised)
-    as one :class:`ConfigError` with a line per failure naming its key path, so that every problem of a
-    configuration is reported at once."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Build each (row name, key path, registered name or plug-in reference, params); returns what was
+    built and one line per failure naming its key path (not raised, so that every problem of a
+    configuration is reported at once). A plug-in's constructor failing in any way is such a line."""
     built, problems = {}, []
     for row, key, name, params in entries:
         try:
             built[row] = factory(name, params)
         except error as exc:
             problems.append(f"{key}: {exc}")
-    return ConfigError(problems) if problems else built
+        except Exception as exc:  # noqa: BLE001 - only a plug-in's own constructor is caught here
+            if ":" not in name:
+                raise
+            problems.append(f"{key}: constructing '{name}' failed: {type(exc).__name__}: {exc}")
+    return built, problems
 
 
 def transport_for(codec: CodecBase, setup: LinkSetup) -> Transport:
@@ -80,37 +85,38 @@ def _ratio(numerator: int, denominator: int) -> float:
 class LinkSimulator:
     """Runs sweep points of one configuration; everything expensive is built once here.
 
-    Construction validates what only the registries can: codec parameters and channel parameters
-    (raising :class:`ConfigError` with the key path), and loads the data; the metric networks are
-    loaded when the first point is scored.
+    Construction builds every codec and channel, loads the data and sends the first image once through
+    each plug-in codec (:func:`~source_codecs.check_codec`); every problem found (a constructor that
+    fails, an output of the wrong shape, a device or data source that is not there) is collected and
+    raised as one :class:`ConfigError`, a line per problem naming its key path. The metric networks
+    are loaded when the first point is scored.
     """
 
     def __init__(self, config: Config, log: Callable[[str], None] = print) -> None:
         self.config = config
-        self.device = resolve_device(config.device)
+        problems: list[str] = []
+        try:
+            self.device = resolve_device(config.device)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            self.device = torch.device("cpu")
         sionna.phy.config.device = str(self.device)
-        codecs, channels = self._build_codecs(), self._build_channels()
-        problems = [
-            p
-            for built in (codecs, channels)
-            if isinstance(built, ConfigError)
-            for p in built.problems
-        ]
-        if problems:
-            raise ConfigError(problems)
+        codecs, codec_problems = self._build_codecs()
+        channels, channel_problems = self._build_channels()
+        problems += codec_problems + channel_problems
         self.codecs: dict[str, CodecBase] = {
             row: codec.to(str(self.device)) for row, codec in codecs.items()
         }  # learned codecs run their networks on the simulator's device
-        self.channels: dict[str, torch.nn.Module] = channels
-        self.samples = self._load_samples()
-        unlabelled = [
-            f"codecs[{i}].name: '{spec.name}' needs semantic labels, and data.source "
-            f"'{config.data.source}' has none; use a labelled source (synthetic, cityscapes, folder with labels/)"
-            for i, spec in enumerate(config.codecs)
-            if self.codecs[spec.display_name].needs_labels and not self.source.has_labels
-        ]
-        if unlabelled:
-            raise ConfigError(unlabelled)
+        self.channels: dict[str, Channel] = channels
+        try:
+            self.samples = self._load_samples()
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            self.samples = []
+        else:
+            problems += self._unlabelled() + self._check_plugins()
+        if problems:
+            raise ConfigError(problems)
         self.shape = (config.data.height, config.data.width)
         mean = np.asarray(self.source.mean_color, dtype=np.float64)
         self.fallback = np.broadcast_to(
@@ -148,7 +154,39 @@ class LinkSimulator:
                 self._log(note)
         return self._scorer
 
-    def _build_codecs(self) -> dict[str, CodecBase] | ConfigError:
+    def _unlabelled(self) -> list[str]:
+        """A codec that needs semantic labels on a source without them."""
+        return [
+            f"codecs[{i}].name: '{spec.name}' needs semantic labels, and data.source "
+            f"'{self.config.data.source}' has none; use a labelled source (synthetic, cityscapes, "
+            "folder with labels/)"
+            for i, spec in enumerate(self.config.codecs)
+            if spec.display_name in self.codecs
+            and self.codecs[spec.display_name].needs_labels
+            and not self.source.has_labels
+        ]
+
+    def _check_plugins(self) -> list[str]:
+        """Each plug-in codec (``"package.module:ClassName"``) sends the first image once, at its
+        default quality (an analog one in the sweep's smallest K), so that an output of the wrong
+        type or shape is a configuration problem, not a failure inside the sweep."""
+        problems = []
+        sample, height, width = self.samples[0], self.config.data.height, self.config.data.width
+        k = min(num_channel_symbols(r, height, width) for r in self.config.link.bandwidth_ratio)
+        for i, spec in enumerate(self.config.codecs):
+            codec = self.codecs.get(spec.display_name)
+            if ":" not in spec.name or codec is None:
+                continue
+            if codec.needs_labels and not self.source.has_labels:
+                continue  # already a problem of its own
+            labels = sample.labels if codec.needs_labels else None
+            try:
+                check_codec(codec, sample.image, labels, num_symbols=k, snr_db=10.0)
+            except CodecConfigError as exc:
+                problems.append(f"codecs[{i}]: {exc}")
+        return problems
+
+    def _build_codecs(self) -> tuple[dict[str, CodecBase], list[str]]:
         specs = self.config.codecs
         return _build_all(
             [
@@ -159,7 +197,7 @@ class LinkSimulator:
             CodecConfigError,
         )
 
-    def _build_channels(self) -> dict[str, torch.nn.Module] | ConfigError:
+    def _build_channels(self) -> tuple[dict[str, Channel], list[str]]:
         specs = self.config.channel
         keys = [f"channel[{i}]" if len(specs) > 1 else "channel" for i in range(len(specs))]
         return _build_all(
@@ -207,6 +245,12 @@ class LinkSimulator:
         sionna.phy.config.seed = seed  # also seeds torch's global generator
         plan = transport.plan(point)
         deliveries = transport.deliver(self.samples, plan)
+        for (
+            d
+        ) in deliveries:  # a plug-in's decoder could return anything: one line, not a crash later
+            check_output_image(
+                f"codec '{point.codec.display_name}'", "decoding", d.image, (*self.shape, 3)
+            )
         scores = self.scorer.score_point([d.image for d in deliveries])
         return self._rows(plan, transport.carries_bits, deliveries, scores)
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from channels import channel_family
+from channels import Channel, channel_family
 from channels.base import channel_data_symbols
 from channels.phy import MCS, DigitalLink, FECConfig, LinkResult
 from channels.phy.adaptation import Layer, adapt_mcs
@@ -141,13 +141,13 @@ class LinkSetup:
     """What every transport of one simulator shares: the channels, the FEC and MCS settings, the
     image shape and fallback, the device, and the caches of encoded streams and of links.
 
-    :param channels: channel modules by their row name (``ChannelSpec.display_name``).
+    :param channels: channel models by their row name (``ChannelSpec.display_name``).
     :param mcs: ``link.mcs``; ``base_mcs``: ``link.base_mcs`` (``"auto"`` or a fixed MCS).
     :param shape: (H, W) of the images.
     :param fallback: uint8 [H, W, 3], shown for lost images.
     """
 
-    channels: dict[str, torch.nn.Module]
+    channels: dict[str, Channel]
     fec: FECConfig
     mcs: Literal["auto"] | FixedMCS
     base_mcs: Literal["auto"] | FixedMCS
@@ -158,8 +158,8 @@ class LinkSetup:
     encodes: EncodeCache = field(default_factory=EncodeCache)
     _links: dict[tuple[str, MCS], DigitalLink] = field(default_factory=dict)
 
-    def channel(self, point: SweepPoint) -> torch.nn.Module:
-        """The channel module of ``point``."""
+    def channel(self, point: SweepPoint) -> Channel:
+        """The channel model of ``point``."""
         return self.channels[point.channel.display_name]
 
     def num_symbols(self, point: SweepPoint) -> int:

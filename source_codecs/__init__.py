@@ -10,11 +10,19 @@ True
 
 from source_codecs.analog import AnalogCodec
 from source_codecs.base import CodecBase, SourceCodec, check_image
+from source_codecs.conformance import check_codec
 from source_codecs.errors import BudgetTooSmall, CodecConfigError, DecodeError
 from source_codecs.isolation import DecodeOutcome, DecodeStatus, SafeDecoder, safe_decode
 from source_codecs.params import Param
 from source_codecs.rate_control import fit_to_budget
-from source_codecs.registry import available_codecs, codec_class, make_codec, register_codec
+from source_codecs.registry import (
+    available_codecs,
+    check_codec_params,
+    codec_class,
+    codec_parameters,
+    make_codec,
+    register_codec,
+)
 
 __all__ = [
     "AnalogCodec",
@@ -28,8 +36,11 @@ __all__ = [
     "SafeDecoder",
     "SourceCodec",
     "available_codecs",
+    "check_codec",
+    "check_codec_params",
     "check_image",
     "codec_class",
+    "codec_parameters",
     "fit_to_budget",
     "make_codec",
     "register_codec",

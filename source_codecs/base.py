@@ -43,7 +43,8 @@ class CodecBase:
     parameters: ClassVar[Mapping[str, Param]] = {}
 
     def __init__(self, **params: Any) -> None:
-        self.params: dict[str, Any] = resolve_params(self.name, self.parameters, params)
+        label = self.name or type(self).__qualname__  # a plug-in used by reference has no name
+        self.params: dict[str, Any] = resolve_params(label, self.parameters, params)
         self.device = "cpu"
 
     def to(self, device: str) -> CodecBase:

@@ -2,18 +2,26 @@
 
 A decoder fed a corrupted stream may raise, return garbage, hang or crash the whole process (a
 segmentation fault in a C library). :class:`SafeDecoder` runs such decodes in one long-lived worker
-process (``spawn`` start method: safe when the parent has imported torch or started threads), reuses it
-for every call, and replaces it after a crash or a hang. Codecs that declare ``trusted_decoder = True``
-(pure-Python decoders such as ``original``) are decoded in-process, with the same checks.
+process, reuses it for every call, and replaces it after a crash or a hang. Codecs that declare
+``trusted_decoder = True`` (pure-Python decoders such as ``original``) are decoded in-process, with the
+same checks.
 
-The worker is started with :mod:`multiprocessing`'s ``spawn`` semantics: it re-imports the parent's
-``__main__`` module (without running its ``if __name__ == "__main__"`` block), once per worker.
+The worker is a fresh interpreter (``python -c`` running :func:`serve_pipes`) that talks to its parent
+over two pipes with :mod:`multiprocessing.connection`'s framing. Unlike :mod:`multiprocessing`'s
+``spawn``, it never imports the parent's ``__main__`` module, so a plain script without an
+``if __name__ == "__main__":`` guard is not run a second time; it is safe when the parent has imported
+torch or started threads. It gets the parent's ``sys.path``, so it can import every codec class the
+parent can, except one defined in the ``__main__`` script itself (such a class is refused with
+:class:`~source_codecs.errors.CodecConfigError`: move it into a module).
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,10 +31,10 @@ from typing import Any, Literal
 import numpy as np
 
 from source_codecs.base import SourceCodec
-from source_codecs.params import resolve_params
-from source_codecs.registry import codec_class
+from source_codecs.errors import CodecConfigError
+from source_codecs.registry import check_codec_params, codec_class
 
-__all__ = ["DecodeOutcome", "DecodeStatus", "SafeDecoder", "safe_decode"]
+__all__ = ["DecodeOutcome", "DecodeStatus", "SafeDecoder", "safe_decode", "serve_pipes"]
 
 DecodeStatus = Literal["ok", "exception", "timeout", "crash", "bad_shape"]
 
@@ -85,19 +93,56 @@ def _decode_checked(
     return DecodeOutcome(image, "ok")
 
 
-def _serve(conn: Connection) -> None:
-    """The worker's loop: (codec class, params, (data, H, W)) in, :class:`DecodeOutcome` out."""
+def serve_pipes(read_fd: int, write_fd: int) -> None:
+    """The worker's loop, over two inherited pipe ends: (codec class, params, (data, H, W)) in,
+    :class:`DecodeOutcome` out; returns when the parent sends None or closes its end.
+
+    Ctrl-C is left to the parent (which ends the worker), so an interrupted run prints no traceback from
+    here.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    inbox = Connection(read_fd, writable=False)
+    outbox = Connection(write_fd, readable=False)
     codecs = _CodecCache()
-    conn.send("ready")
+    outbox.send("ready")
     while True:
         try:
-            message = conn.recv()
+            message = inbox.recv()
         except EOFError:
             return
         if message is None:
             return
         cls, params, request = message
-        conn.send(_decode_checked(codecs, cls, params, request))
+        outbox.send(_decode_checked(codecs, cls, params, request))
+
+
+def _start_worker() -> tuple[subprocess.Popen, Connection, Connection]:
+    """A new worker interpreter and the parent's ends of its pipes: (process, to worker, from worker).
+
+    The worker gets this interpreter's ``sys.path`` (``''`` resolved to the working folder) and
+    nothing from ``__main__``.
+    """
+    to_read, to_write = os.pipe()
+    from_read, from_write = os.pipe()
+    path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
+    code = (
+        f"import sys; sys.path[:] = {path!r}; "
+        f"from source_codecs.isolation import serve_pipes; serve_pipes({to_read}, {from_write})"
+    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.DEVNULL,
+            pass_fds=(to_read, from_write),
+            close_fds=True,
+        )
+    except BaseException:
+        for fd in (to_read, to_write, from_read, from_write):
+            os.close(fd)
+        raise
+    os.close(to_read)
+    os.close(from_write)
+    return process, Connection(to_write, readable=False), Connection(from_read, writable=False)
 
 
 class SafeDecoder:
@@ -106,7 +151,8 @@ class SafeDecoder:
     :param start_timeout_s: how long a new worker may take to start (import time), in seconds.
 
     Thread-safe (one decode at a time). Call :meth:`close` when done, or use it as a context manager;
-    workers are daemonic and are also closed at interpreter exit.
+    the worker is also closed at interpreter exit, and ends by itself when its parent dies (its pipe
+    closes).
 
     Example:
 
@@ -120,8 +166,9 @@ class SafeDecoder:
     def __init__(self, start_timeout_s: float = 300.0) -> None:
         self.start_timeout_s = start_timeout_s
         self.workers_started = 0
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._process: subprocess.Popen | None = None
+        self._outbox: Connection | None = None  # to the worker
+        self._inbox: Connection | None = None  # from the worker
         self._lock = threading.Lock()
         self._local = _CodecCache()
         atexit.register(self.close)
@@ -140,89 +187,96 @@ class SafeDecoder:
         width: int,
         timeout_s: float = 20.0,
     ) -> DecodeOutcome:
-        """Decode ``data`` with the codec ``codec`` (a registered name or class) built from ``params``.
+        """Decode ``data`` with the codec ``codec`` (a registered name, a ``"package.module:Class"``
+        reference or a class) built from ``params``.
 
         :param data: the stream, possibly corrupted.
         :param height: H, pixels.
         :param width: W, pixels.
         :param timeout_s: the decode's time limit in seconds (worker start-up not included).
         :return: the outcome; never raises for anything the decoder does.
-        :raises CodecConfigError: unknown codec name or invalid parameters (checked in this process).
+        :raises CodecConfigError: unknown codec name, invalid parameters (checked in this process), or
+            an untrusted codec class defined in ``__main__`` (the worker cannot import it).
         """
         cls = codec_class(codec) if isinstance(codec, str) else codec
         params = dict(params or {})
         request = (bytes(data), int(height), int(width))
         # Bad parameters raise here, in the caller, not as a failure inside a worker.
-        resolve_params(cls.name, cls.parameters, params)
+        check_codec_params(cls, params)
         with self._lock:
             if cls.trusted_decoder:
                 return _decode_checked(self._local, cls, params, request)
+            if cls.__module__ == "__main__":
+                raise CodecConfigError(
+                    f"codec class {cls.__qualname__} is defined in the script being run "
+                    "(__main__); the isolated decoder imports codec classes by module: move it "
+                    "into a module of its own"
+                )
             return self._decode_in_worker(cls, params, request, timeout_s)
 
     def _decode_in_worker(
         self, cls: type[SourceCodec], params: dict[str, Any], request: tuple, timeout_s: float
     ) -> DecodeOutcome:
-        conn = self._ensure_worker()
+        outbox, inbox = self._ensure_worker()
         try:
-            conn.send((cls, params, request))
+            outbox.send((cls, params, request))
         except (BrokenPipeError, ConnectionResetError, EOFError):  # died since the last call
             self._stop(kill=True)
-            conn = self._ensure_worker()
-            conn.send((cls, params, request))
-        if not conn.poll(timeout_s):
+            outbox, inbox = self._ensure_worker()
+            outbox.send((cls, params, request))
+        if not inbox.poll(timeout_s):
             self._stop(kill=True)
             return DecodeOutcome(
                 None, "timeout", f"no result within {timeout_s:g} s; worker killed"
             )
         try:
-            return conn.recv()
+            return inbox.recv()
         except (EOFError, ConnectionResetError, OSError):
             exitcode = self._stop(kill=True)
             return DecodeOutcome(None, "crash", f"decoder process died (exit code {exitcode})")
 
-    def _ensure_worker(self) -> Connection:
-        if self._process is not None and self._process.is_alive() and self._conn is not None:
-            return self._conn
+    def _ensure_worker(self) -> tuple[Connection, Connection]:
+        """(to worker, from worker) of a running worker, starting one if needed."""
+        if self._process is not None and self._process.poll() is None and self._inbox is not None:
+            return self._outbox, self._inbox
         self._stop(kill=True)
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe(duplex=True)
-        process = context.Process(target=_serve, args=(child,), name="safe-decoder", daemon=True)
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
+        self._process, self._outbox, self._inbox = _start_worker()
         self.workers_started += 1
         try:
-            ready = parent.poll(self.start_timeout_s) and parent.recv() == "ready"
-        except (EOFError, OSError):  # it died starting, e.g. re-running an unguarded __main__
+            ready = self._inbox.poll(self.start_timeout_s) and self._inbox.recv() == "ready"
+        except (EOFError, OSError):  # it died starting (e.g. source_codecs not importable)
             ready = False
         if not ready:
-            self._stop(kill=True)
+            exitcode = self._stop(kill=True)
             raise RuntimeError(
-                f"decoder worker did not start within {self.start_timeout_s:g} s (a script that "
-                'decodes must guard its top level with `if __name__ == "__main__":`)'
+                f"decoder worker did not start within {self.start_timeout_s:g} s "
+                f"(exit code {exitcode}; its error, if any, is on stderr above)"
             )
-        return parent
+        return self._outbox, self._inbox
 
     def _stop(self, kill: bool) -> int | None:
-        """End the worker (politely unless ``kill``); returns its exit code."""
-        process, conn = self._process, self._conn
-        self._process = self._conn = None
+        """End the worker (politely unless ``kill``); returns its exit code (negative: the signal
+        that ended it, e.g. -11 for a segmentation fault)."""
+        process, outbox, inbox = self._process, self._outbox, self._inbox
+        self._process = self._outbox = self._inbox = None
         if process is None:
             return None
-        if not kill and conn is not None:
+        if not kill and outbox is not None:
             try:
-                conn.send(None)
-            except OSError:
+                outbox.send(None)
+                process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
                 pass
-            process.join(timeout=5)
-        if process.is_alive():
+        if process.poll() is None:
             process.kill()
-        process.join(timeout=5)
-        if conn is not None:
-            conn.close()
-        exitcode = process.exitcode
-        process.close()
-        return exitcode
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for conn in (outbox, inbox):
+            if conn is not None:
+                conn.close()
+        return process.returncode
 
     def close(self) -> None:
         """Stop the worker, if any. The decoder stays usable: the next decode starts a new one."""
@@ -241,7 +295,7 @@ _shared_lock = threading.Lock()
 
 
 def safe_decode(
-    codec_name: str,
+    codec: str | type[SourceCodec],
     params: Mapping[str, Any] | None,
     data: bytes,
     height: int,
@@ -250,7 +304,7 @@ def safe_decode(
 ) -> DecodeOutcome:
     """Decode an untrusted stream in the process-wide :class:`SafeDecoder` (created on first use).
 
-    :param codec_name: a registered codec name.
+    :param codec: a registered codec name, a ``"package.module:Class"`` reference or a codec class.
     :param params: the codec's parameters, as given to :func:`make_codec`.
     :param data: the stream, possibly corrupted.
     :param height: H, pixels.
@@ -262,4 +316,4 @@ def safe_decode(
     with _shared_lock:
         if _shared is None:
             _shared = SafeDecoder()
-    return _shared.decode(codec_name, params, data, height, width, timeout_s)
+    return _shared.decode(codec, params, data, height, width, timeout_s)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from source_codecs.errors import CodecConfigError
+from source_codecs.plugins import did_you_mean
 
-__all__ = ["Param", "resolve_params"]
+__all__ = ["Param", "resolve_params", "unknown_parameter"]
 
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
@@ -65,6 +66,14 @@ class Param:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
 
+def unknown_parameter(codec: str, name: str, accepted: Iterable[str]) -> str:
+    """The one-line message for a parameter ``name`` that ``codec`` does not take, listing what it
+    accepts and suggesting the nearest name."""
+    accepted = sorted(accepted)
+    listed = ", ".join(accepted) or "no parameters"
+    return f"unknown parameter '{name}'; {codec} accepts: {listed}{did_you_mean(name, accepted)}"
+
+
 def resolve_params(
     codec: str, declared: Mapping[str, Param], given: Mapping[str, Any] | None
 ) -> dict[str, Any]:
@@ -78,8 +87,7 @@ def resolve_params(
     given = dict(given or {})
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        accepts = ", ".join(sorted(declared)) or "no parameters"
-        raise CodecConfigError(f"unknown parameter '{unknown[0]}'; {codec} accepts: {accepts}")
+        raise CodecConfigError(unknown_parameter(codec, unknown[0], declared))
     return {
         name: param.validate(name, given[name]) if name in given else param.default
         for name, param in declared.items()

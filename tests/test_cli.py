@@ -115,7 +115,14 @@ def test_config_errors_exit_2_with_one_line_per_problem(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert "Traceback" not in proc.stderr
+    # Schema and registry problems in one pass, the nearest name suggested; nothing written.
     assert any(line.startswith("link.snr_db") for line in lines), lines
+    assert any(
+        line.startswith("channel.model: unknown model 'rayleight'")
+        and line.endswith("did you mean 'rayleigh'?")
+        for line in lines
+    ), lines
+    assert not (tmp_path / "bad").exists()
     params = {
         **SMALL,
         "codecs": [{"name": "jpeg", "params": {"qualty": 3}}],
@@ -125,13 +132,15 @@ def test_config_errors_exit_2_with_one_line_per_problem(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert lines[0].startswith("codecs[0].params:") and "qualty" in lines[0], lines
-    assert lines[1].startswith("channel:") and "block_lenght" in lines[1], lines
+    assert lines[0].endswith("did you mean 'quality'?"), lines
+    assert lines[1].startswith("channel.params:") and "block_lenght" in lines[1], lines
+    assert not (tmp_path / "bad2").exists()
 
 
-def test_custom_channel_from_the_readme_runs_through_the_cli(tmp_path):
+def test_custom_channel_and_codec_from_the_readme_run_through_the_cli(tmp_path):
     custom = {
         **SMALL,
-        "codecs": [{"name": "jpeg2000"}],
+        "codecs": [{"name": "examples.block_mean_codec:BlockMean", "params": {"bits": 4}}],
         "link": {**SMALL["link"], "snr_db": [12]},
         "channel": {
             "model": "examples.phase_offset_channel:PhaseOffsetAWGN",
@@ -143,7 +152,9 @@ def test_custom_channel_from_the_readme_runs_through_the_cli(tmp_path):
     assert proc.returncode == 0, proc.stderr
     row = pd.read_csv(tmp_path / "custom" / "summary.csv").iloc[0]
     assert row["channel"] == "examples.phase_offset_channel:PhaseOffsetAWGN(phase_deg=30)"
+    assert row["codec"] == "examples.block_mean_codec:BlockMean(bits=4)"
     assert row["bler"] == 0.0 and row["decode_failure_rate"] == 0.0
+    assert row["psnr"] > 15 and 0 < row["bpp"] <= 8 * row["payload_bytes"] / (64 * 128)
 
 
 def test_semantic_codec_on_unlabelled_data_is_a_config_error():

@@ -34,7 +34,7 @@ def test_unknown_keys_wrong_types_and_ranges_name_the_key():
     lines = problems(
         {"seeed": 1, "data": {"num_images": 0, "height": "tall"}, "link": {"bandwidth_ratio": [2]}}
     )
-    assert "seeed: unknown key" in lines
+    assert "seeed: unknown key; did you mean 'seed'?" in lines
     assert any(line.startswith("data.num_images:") for line in lines)
     assert any(line.startswith("data.height:") for line in lines)
     assert any(line.startswith("link.bandwidth_ratio[0]:") for line in lines)
@@ -52,7 +52,8 @@ def test_unknown_names_list_the_allowed_values():
     )
     mod = problems({"link": {"mcs": {"modulation": "8psk"}}})
     assert mod == [
-        "link.mcs.modulation: invalid value '8psk'; choose from 'bpsk', 'qpsk', '16qam', '64qam' or '256qam'"
+        "link.mcs.modulation: invalid value '8psk'; choose from 'bpsk', 'qpsk', '16qam', '64qam' or "
+        "'256qam'; did you mean 'qpsk'?"
     ]
     assert problems({"metrics": ["psnr", "bogus"]})[0].startswith(
         "metrics[1]: invalid value 'bogus'"

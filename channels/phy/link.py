@@ -10,7 +10,7 @@ import torch
 from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 from sionna.phy.mapping import Demapper, Mapper
 
-from channels.base import channel_data_symbols, noise_variance
+from channels.base import Channel, channel_data_symbols, noise_variance
 from channels.equalization import transmit_equalized
 from channels.phy.crc import make_crc
 from channels.phy.early_termination import decode_early_terminated
@@ -81,7 +81,7 @@ class DigitalLink(torch.nn.Module):
         self,
         mcs: MCS,
         fec: FECConfig,
-        channel: torch.nn.Module,
+        channel: Channel,
         device: str | None = None,
         max_batch_codewords: int = 2048,
     ) -> None:

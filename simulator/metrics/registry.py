@@ -51,24 +51,52 @@ class MetricInfo:
         per point, from the whole set of images).
     :param higher_is_better: Direction of quality.
     :param unit: Unit of the value ("dB" or "" for dimensionless).
+    :param doc: What it measures, one line.
     """
 
     name: str
     level: Literal["image", "distribution"]
     higher_is_better: bool
     unit: str = ""
+    doc: str = ""
 
 
 _METRICS: dict[str, MetricInfo] = {
     m.name: m
     for m in (
-        MetricInfo("psnr", "image", True, "dB"),
-        MetricInfo("ms_ssim", "image", True),
-        MetricInfo("lpips", "image", False),
-        MetricInfo("lpips_alex", "image", False),
-        MetricInfo("miou", "image", True),
-        MetricInfo("fid", "distribution", False),
-        MetricInfo("kid", "distribution", False),
+        MetricInfo(
+            "psnr", "image", True, "dB", "PSNR, peak 1.0, identical images capped at 100 dB"
+        ),
+        MetricInfo(
+            "ms_ssim", "image", True, "", "MS-SSIM in [0, 1] (5 scales, fewer on small images)"
+        ),
+        MetricInfo(
+            "lpips", "image", False, "", "Shift-Tolerant LPIPS, AlexNet (stlpips-pytorch weights)"
+        ),
+        MetricInfo(
+            "lpips_alex",
+            "image",
+            False,
+            "",
+            "official LPIPS v0.1, AlexNet (only where its weights are cached)",
+        ),
+        MetricInfo(
+            "miou",
+            "image",
+            True,
+            "",
+            "mIoU of the segmenter's prediction on the reconstruction vs the labels",
+        ),
+        MetricInfo(
+            "fid", "distribution", False, "", "Frechet Inception Distance over the point's images"
+        ),
+        MetricInfo(
+            "kid",
+            "distribution",
+            False,
+            "",
+            "Kernel Inception Distance (paired, unbiased) over the point's images",
+        ),
     )
 }
 
