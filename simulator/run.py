@@ -69,10 +69,9 @@ def _prepare(
         from simulator.results import ResultStore, RunMismatchError
 
         store = ResultStore(Path(config.output.dir))
-        # What decides whether --resume may continue: everything but where and how the run executes.
-        identity = config.model_copy(
-            update={"output": config.output.model_copy(update={"dir": ""}), "execution": None}
-        )
+        # What decides whether --resume may continue: everything but the output (where results go, how
+        # they are drawn, how many thumbnails the gallery keeps) and how the run executes.
+        identity = config.model_copy(update={"output": None, "execution": None})
         try:
             found = store.start(dump_config(config), dump_config(identity), resume=args.resume)
         except RunMismatchError as exc:
@@ -96,7 +95,8 @@ def _report(
     print(f"per image: {out / 'per_image.csv'}")
     print(f"config:    {out / 'config.yaml'}")
     if plots:
-        print(f"plots:     {out / 'plots'}/ ({len(plots)} PNG files)")
+        print(f"plots:     {out / 'plots'}/ ({len(plots)} files)")
+    print(f"report:    {out / 'report.html'}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
     if config.output.plots:
         from simulator.plots import plot_summary
 
-        plots = plot_summary(summary, out / "plots")
+        plots = plot_summary(summary, out / "plots", config.output.formats)
+    from simulator.report import write_report
+
+    write_report(config, plots, simulator.samples)
     if not args.quiet:
         elapsed = time.perf_counter() - start
         _report(summary, out, len(todo), len(points) - len(todo), elapsed, plots)
