@@ -17,8 +17,9 @@ from PIL import Image
 
 __all__ = ["THUMBNAIL_MAX_WIDTH", "gallery_snrs", "thumbnail_png"]
 
-THUMBNAIL_MAX_WIDTH = 512
-"""Thumbnails wider than this many pixels are downscaled (Lanczos) to it; narrower ones keep every pixel."""
+THUMBNAIL_MAX_WIDTH = 320
+"""Thumbnails wider than this many pixels are downscaled (Lanczos) to it, about the width the report
+shows them at; narrower ones keep every pixel."""
 
 
 def gallery_snrs(snrs: Sequence[float]) -> list[float]:
