@@ -222,8 +222,28 @@ class ExecutionConfig(_Strict):
 
 
 class OutputConfig(_Strict):
+    """Where results go and what is drawn: ``formats`` of the figures in ``plots/`` (PNG by default,
+    PDF and SVG on request); ``gallery_images``: how many of the first images the report's gallery
+    shows per point (0: no gallery)."""
+
     dir: str = "results/link"
     plots: bool = True
+    formats: list[Literal["png", "pdf", "svg"]] = Field(
+        default_factory=lambda: ["png"], min_length=1
+    )
+    gallery_images: int = Field(2, ge=0, le=64)
+
+    @field_validator("formats", mode="before")
+    @classmethod
+    def _one_format(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("formats")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"a format is listed twice: {value}")
+        return value
 
 
 class Config(_Strict):

@@ -27,7 +27,8 @@ class SimulationResult:
 
     :param summary: ``summary.csv``: one row per (codec, channel, bandwidth_ratio, snr_db) point.
     :param per_image: ``per_image.csv``: one row per image and point.
-    :param out_dir: the output folder (``summary.csv``, ``per_image.csv``, ``config.yaml``, ``plots/``).
+    :param out_dir: the output folder (``summary.csv``, ``per_image.csv``, ``config.yaml``, ``plots/``,
+        ``report.html``).
     :param plots: the figure files written (empty with ``output.plots: false``).
     :param config: the resolved configuration that produced it.
     :param simulated: points run by this call.
@@ -109,10 +110,9 @@ def simulate(
     simulator = LinkSimulator(config, log=say)  # validates the rest; writes nothing
     out_dir = Path(config.output.dir)
     store = ResultStore(out_dir)
-    # What decides whether resume may continue: everything but where and how the run executes.
-    identity = config.model_copy(
-        update={"output": config.output.model_copy(update={"dir": ""}), "execution": None}
-    )
+    # What decides whether resume may continue: everything but the output (where results go, how
+    # they are drawn, how many thumbnails the gallery keeps) and how the run executes.
+    identity = config.model_copy(update={"output": None, "execution": None})
     found = store.start(dump_config(config), dump_config(identity), resume=resume)
     points, done = sweep_points(config), store.finished_keys()
     todo = [p for p in points if p.key not in done]
@@ -129,7 +129,10 @@ def simulate(
     if config.output.plots:
         from simulator.plots import plot_summary
 
-        plots = [Path(p) for p in plot_summary(summary, out_dir / "plots")]
+        plots = [Path(p) for p in plot_summary(summary, out_dir / "plots", config.output.formats)]
+    from simulator.report import write_report
+
+    write_report(config, plots, simulator.samples)
     return SimulationResult(
         summary, per_image, out_dir, plots, config, len(todo), len(points) - len(todo), elapsed
     )

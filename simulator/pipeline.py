@@ -17,7 +17,9 @@ from simulator.analog import AnalogTransport
 from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
 from simulator.digital import DigitalTransport, ReferenceTransport
+from simulator.gallery import gallery_snrs, thumbnail_png
 from simulator.layered import LayeredTransport
+from simulator.results import THUMBNAIL_KEY
 from simulator.scoring import Scorer, metric_batch_size
 from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
 from simulator.transport import Delivery, LinkSetup, Plan, Transport
@@ -39,7 +41,10 @@ def resolve_device(name: str) -> torch.device:
 
 @dataclass
 class PointResult:
-    """A finished point: its ``summary.csv`` row and its ``per_image.csv`` rows."""
+    """A finished point: its ``summary.csv`` row and its ``per_image.csv`` rows. At the gallery's
+    SNRs (:func:`~simulator.gallery.gallery_snrs`) the first ``output.gallery_images`` per-image rows
+    also carry the PNG thumbnail of what the receiver showed (:data:`~simulator.results.THUMBNAIL_KEY`),
+    which :meth:`~simulator.results.ResultStore.write_point` stores as a file."""
 
     summary: dict[str, Any]
     per_image: list[dict[str, Any]]
@@ -280,12 +285,16 @@ class LinkSimulator:
                     **values,
                 }
             )
+        if point.snr_db in gallery_snrs(self.config.link.snr_db):
+            keep = self.config.output.gallery_images
+            for row, d in zip(per_image[:keep], deliveries, strict=False):
+                row[THUMBNAIL_KEY] = thumbnail_png(d.image)  # what the receiver showed
         sent = [d for d in deliveries if d.num_bytes is not None]
         n = len(deliveries)
         summary = {
             **ident,
             "num_symbols": plan.num_symbols,
-            "mcs": plan.mcs,
+            "mcs": plan.mcs_sent(deliveries),
             "payload_bytes": plan.budget,
             "bpp": float(np.mean([8 * d.num_bytes / pixels for d in sent])) if sent else math.nan,
             "ber": math.nan

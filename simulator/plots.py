@@ -1,8 +1,23 @@
-"""PNG curves from ``summary.csv``: each metric against SNR, and against the bandwidth ratio."""
+"""Paper figures from ``summary.csv``: one multi-panel figure per view.
+
+- ``metrics_vs_snr``: the metrics as rows, the bandwidth ratios as columns, each panel a metric
+  against SNR with one line per codec.
+- ``metrics_vs_rho`` (only when several bandwidth ratios were swept): the metrics as rows, a few SNRs
+  as columns (the lowest, a middle and the highest: :func:`~simulator.gallery.gallery_snrs`), each
+  panel a metric against the bandwidth ratio, on a log axis labelled with fractions (1/48, 1/24).
+
+With several channels each view is drawn once per channel (``metrics_vs_snr_<channel>``). Every figure
+has one legend for all its panels. Each codec keeps its colour, marker and line style in every panel
+(open markers of different shapes, so identical curves do not hide each other); the ``original``
+reference is a dashed black line without markers. The per-image-mean metrics (PSNR, MS-SSIM, LPIPS)
+carry a shaded band: the 95 % confidence interval over the images of each point (``<metric>_ci95``).
+The reference is not drawn where it would flatten the panel: PSNR (capped at 100 dB) and bpp (24).
+BLER is on a log axis (a BLER of 0 cannot be drawn there and is left out).
+"""
 
 from __future__ import annotations
 
-from fractions import Fraction
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -10,8 +25,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
-__all__ = ["PLOT_METRICS", "plot_summary", "ratio_label"]
+from simulator.gallery import gallery_snrs  # noqa: E402
+from simulator.results import CI_METRICS, ratio_label  # noqa: E402
+
+__all__ = ["FORMATS", "PLOT_METRICS", "REFERENCE", "plot_summary", "ratio_label", "summary_figures"]
 
 PLOT_METRICS = {
     "psnr": "PSNR [dB]",
@@ -22,65 +43,184 @@ PLOT_METRICS = {
     "fid": "FID",
     "kid": "KID",
     "bpp": "bits per pixel",
-    "bler": "BLER",
+    "bler": "BLER (log)",
     "decode_failure_rate": "decode failure rate",
 }
+"""The rows of every figure, in order, and their axis labels; a metric without values is left out."""
 REFERENCE = "original"
+NOT_FOR_REFERENCE = ("psnr", "bpp")  # the 100 dB cap and 24 bpp would flatten every other curve
+LOG_METRICS = ("bler",)
+FORMATS = ("png", "pdf", "svg")
+PNG_DPI = 150
 
-
-def ratio_label(ratio: float) -> str:
-    """1/48 rather than 0.0208333."""
-    frac = Fraction(ratio).limit_denominator(10_000)
-    return f"{frac.numerator}/{frac.denominator}" if frac.numerator else "0"
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
+_LINESTYLES = ("-", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
+_COLORS = plt.get_cmap("tab10").colors
+# Files without a date, so that the same summary draws byte-identical PDF and SVG files.
+_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {}}
 
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text).strip("_")
 
 
-def _lines(ax: plt.Axes, frame: pd.DataFrame, x: str, metric: str) -> None:
-    many_channels = frame["channel"].nunique() > 1
-    for (codec, channel), rows in frame.groupby(["codec", "channel"], sort=False):
+def _styles(codecs: Sequence[str]) -> dict[str, dict]:
+    """A fixed look per codec row: the reference dashed black, the others colour, open marker and
+    line style each from their own cycle."""
+    styles, i = {}, 0
+    for codec in codecs:
+        if codec == REFERENCE:
+            styles[codec] = {"color": "black", "linestyle": "--", "marker": None, "zorder": 3}
+            continue
+        styles[codec] = {
+            "color": _COLORS[i % len(_COLORS)],
+            "linestyle": _LINESTYLES[i % len(_LINESTYLES)],
+            "marker": _MARKERS[i % len(_MARKERS)],
+            "markersize": 6.5 - 0.4 * (i % 5),  # identical points stay visible as nested rings
+            "markerfacecolor": "none",
+            "markeredgewidth": 1.2,
+            "zorder": 4,
+        }
+        i += 1
+    return styles
+
+
+def _panel(
+    ax: plt.Axes, frame: pd.DataFrame, x: str, metric: str, styles: dict, positive_in_row: bool
+) -> None:
+    """``metric`` against ``x`` in ``ax``, a line per codec, a confidence band for mean metrics;
+    ``positive_in_row``: whether any panel of the row has a value a log axis can draw."""
+    band = f"{metric}_ci95" if metric in CI_METRICS else None
+    for codec, rows in frame.groupby("codec", sort=False):
+        if codec == REFERENCE and metric in NOT_FOR_REFERENCE:
+            continue
         rows = rows.sort_values(x)
-        if codec == REFERENCE and metric == "psnr":
-            continue  # the reference's PSNR is the 100 dB cap: drawing it would flatten every curve
-        label = f"{codec} / {channel}" if many_channels else codec
-        style = "--" if codec == REFERENCE else "-"
-        ax.plot(rows[x], rows[metric], style, marker="o", markersize=3, label=label)
+        y = rows[metric].astype(float)
+        if y.isna().all():
+            continue
+        style = styles[codec]
+        ax.plot(rows[x], y, linewidth=1.3, **style)
+        if band and band in rows and rows[band].notna().any():
+            half = rows[band].astype(float)
+            ax.fill_between(
+                rows[x], y - half, y + half, color=style["color"], alpha=0.15, linewidth=0
+            )
+    if metric in LOG_METRICS:
+        if not positive_in_row:
+            ax.set_ylim(1e-4, 1)  # a log axis with nothing on it: a sensible range
+        ax.set_yscale("log", nonpositive="mask")  # zeros cannot be drawn on it: left out
+        if frame[metric].notna().any() and not (frame[metric] > 0).any():
+            ax.text(0.5, 0.5, "no block errors", transform=ax.transAxes, ha="center", color="0.4")
+    ax.grid(alpha=0.3, which="both" if metric in LOG_METRICS else "major")
 
 
-def _figure(frame: pd.DataFrame, x: str, xlabel: str, metric: str, title: str, path: Path) -> Path:
-    """One PNG: ``metric`` against ``x``, a line per (codec, channel)."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    _lines(ax, frame, x, metric)
-    ax.set(xlabel=xlabel, ylabel=PLOT_METRICS[metric], title=title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def _ratio_axis(ax: plt.Axes, ratios: Sequence[float]) -> None:
+    """A log x axis whose ticks are the swept ratios, written as fractions."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(list(ratios)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(list(ratios), [ratio_label(r) for r in ratios])
 
 
-def plot_summary(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write one PNG per (metric, bandwidth ratio) against SNR and, when several ratios were swept,
-    one PNG per (metric, SNR) against the ratio. Metrics with no values are skipped."""
+def _grid(
+    frame: pd.DataFrame,
+    metrics: list[str],
+    columns: list[tuple[str, pd.DataFrame]],
+    x: str,
+    xlabel: str,
+) -> Figure:
+    """Rows = ``metrics``, one column per (title, frame) of ``columns``, one legend on top."""
+    styles = _styles(list(dict.fromkeys(frame["codec"])))
+    fig, axes = plt.subplots(
+        len(metrics),
+        len(columns),
+        figsize=(0.6 + 3.3 * len(columns), 0.6 + 1.9 * len(metrics)),
+        sharex="col",
+        sharey="row",
+        squeeze=False,
+        layout="constrained",
+    )
+    for col, (heading, part) in enumerate(columns):
+        axes[0, col].set_title(heading, fontsize=10)
+        for row, metric in enumerate(metrics):
+            ax = axes[row, col]
+            _panel(ax, part, x, metric, styles, bool((frame[metric] > 0).any()))
+            if x == "bandwidth_ratio":
+                _ratio_axis(ax, sorted(frame["bandwidth_ratio"].unique()))
+            if col == 0:
+                ax.set_ylabel(PLOT_METRICS[metric], fontsize=9)
+            if row == len(metrics) - 1:
+                ax.set_xlabel(xlabel, fontsize=9)
+            ax.tick_params(labelsize=8)
+    handles = [
+        Line2D([], [], linewidth=1.3, **{k: v for k, v in style.items() if k != "zorder"})
+        for style in styles.values()
+    ]
+    fig.legend(
+        handles,
+        list(styles),
+        loc="outside upper center",
+        ncol=min(len(styles), 4),
+        fontsize=9,
+        frameon=False,
+    )
+    return fig
+
+
+def summary_figures(summary: pd.DataFrame) -> list[tuple[str, Figure]]:
+    """The figures of a summary table as (file stem, figure); see the module docstring. The caller
+    closes the figures."""
+    figures = []
+    channels = list(dict.fromkeys(summary["channel"]))
+    for channel in channels:
+        frame = summary[summary["channel"] == channel]
+        metrics = [m for m in PLOT_METRICS if m in frame and frame[m].notna().any()]
+        if not metrics:
+            continue
+        suffix = f"_{_slug(channel)}" if len(channels) > 1 else ""
+        where = f"{channel}, " if len(channels) > 1 else ""
+        ratios = sorted(frame["bandwidth_ratio"].unique())
+        by_ratio = [
+            (f"{where}ρ = {ratio_label(r)}", frame[frame["bandwidth_ratio"] == r]) for r in ratios
+        ]
+        fig = _grid(
+            frame,
+            metrics,
+            by_ratio,
+            "snr_db",
+            "SNR (Es/N0) [dB]",
+        )
+        figures.append((f"metrics_vs_snr{suffix}", fig))
+        if len(ratios) > 1:
+            snrs = gallery_snrs(frame["snr_db"].tolist())
+            by_snr = [(f"{where}SNR {s:g} dB", frame[frame["snr_db"] == s]) for s in snrs]
+            fig = _grid(
+                frame,
+                metrics,
+                by_snr,
+                "bandwidth_ratio",
+                "bandwidth ratio k/n",
+            )
+            figures.append((f"metrics_vs_rho{suffix}", fig))
+    return figures
+
+
+def plot_summary(
+    summary: pd.DataFrame, out_dir: Path, formats: Sequence[str] = ("png",)
+) -> list[Path]:
+    """Draw :func:`summary_figures` into ``out_dir``, each in every one of ``formats`` (``png``,
+    ``pdf``, ``svg``); returns the files written, figure by figure in the order of ``formats``."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown figure format(s) {unknown}; choose from {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    metrics = [m for m in PLOT_METRICS if m in summary and summary[m].notna().any()]
-    ratios = sorted(summary["bandwidth_ratio"].unique())
-    for metric in metrics:
-        for ratio in ratios:
-            path = out_dir / f"{metric}_vs_snr_rho_{_slug(ratio_label(ratio))}.png"
-            frame = summary[summary["bandwidth_ratio"] == ratio]
-            title = f"{PLOT_METRICS[metric]} vs SNR, bandwidth ratio {ratio_label(ratio)}"
-            written.append(_figure(frame, "snr_db", "SNR (Es/N0) [dB]", metric, title, path))
-        if len(ratios) > 1:
-            for snr in sorted(summary["snr_db"].unique()):
-                path = out_dir / f"{metric}_vs_rho_snr_{_slug(f'{snr:g}')}dB.png"
-                frame = summary[summary["snr_db"] == snr]
-                title = f"{PLOT_METRICS[metric]} vs bandwidth ratio, SNR {snr:g} dB"
-                written.append(
-                    _figure(frame, "bandwidth_ratio", "bandwidth ratio k/n", metric, title, path)
-                )
+    for stem, fig in summary_figures(summary):
+        try:
+            for fmt in formats:
+                path = out_dir / f"{stem}.{fmt}"
+                fig.savefig(path, dpi=PNG_DPI, metadata=_METADATA[fmt])
+                written.append(path)
+        finally:
+            plt.close(fig)
     return written

@@ -100,7 +100,8 @@ def _report(result: SimulationResult) -> None:
     print(f"per image: {out / 'per_image.csv'}")
     print(f"config:    {out / 'config.yaml'}")
     if result.plots:
-        print(f"plots:     {out / 'plots'}/ ({len(result.plots)} PNG files)")
+        print(f"plots:     {out / 'plots'}/ ({len(result.plots)} files)")
+    print(f"report:    {out / 'report.html'}")
 
 
 def run(args: argparse.Namespace) -> int:

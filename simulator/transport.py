@@ -56,6 +56,7 @@ class Delivery:
     codeword_errors: int
     num_codewords: int
     status: Status
+    layer_codewords: tuple[int, ...] = ()  # codewords sent on each of the plan's links, in order
 
     @classmethod
     def no_fit(cls, fallback: np.ndarray) -> Delivery:
@@ -81,6 +82,7 @@ class Delivery:
             sum(int(np.count_nonzero(~r.codeword_ok)) for r in results),
             sum(r.num_codewords for r in results),
             status,
+            tuple(r.num_codewords for r in results),
         )
 
     @classmethod
@@ -204,6 +206,17 @@ class Plan:
     @property
     def mcs(self) -> str:
         return "+".join(link.mcs.name for link in self.links)
+
+    def mcs_sent(self, deliveries: Sequence[Delivery]) -> str:
+        """The ``mcs`` column after sending: :attr:`mcs`, less every link after the first that
+        carried no codeword of any image (a layered codec whose enhancement layer got no room)."""
+        used = [
+            link.mcs.name
+            for i, link in enumerate(self.links)
+            if i == 0
+            or any(len(d.layer_codewords) > i and d.layer_codewords[i] for d in deliveries)
+        ]
+        return "+".join(used)
 
     @property
     def budget(self) -> float:
