@@ -23,6 +23,7 @@ folder ``OUT``:
 from __future__ import annotations
 
 __all__ = [
+    "AUTOCAST_CHOICES",
     "CHECKPOINT",
     "LOG",
     "WEIGHTS",
@@ -45,6 +46,7 @@ __all__ = [
     "set_rng_state",
     "start_run",
     "unit_images",
+    "use_bf16",
 ]
 
 import argparse
@@ -494,3 +496,16 @@ def cli_main(
         written = save_checkpoint(load_checkpoint(Path(opts.out) / CHECKPOINT), slim, slim=True)
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+AUTOCAST_CHOICES = ("auto", "bf16", "off")
+
+
+def use_bf16(choice: str, device: torch.device) -> bool:
+    """Whether ``--autocast choice`` runs bf16 on ``device`` (``auto``: on CUDA, and on a CPU whose
+    oneDNN has native bf16 kernels)."""
+    if choice != "auto":
+        return choice == "bf16"
+    return device.type == "cuda" or (
+        device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )

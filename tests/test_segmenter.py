@@ -17,7 +17,9 @@ from simulator.metrics.segmentation import (
     load_torchscript_segmenter,
     segment,
 )
+from simulator.metrics.segmentation.augment import AugmentConfig, augment_batch
 from simulator.metrics.segmentation.model import fuse_batchnorm
+from simulator.metrics.segmentation.sampling import CropSampler
 from simulator.metrics.segmentation.train import class_weights, parse_args, train
 from simulator.metrics.segmentation.weights_io import load_weights
 
@@ -60,6 +62,35 @@ def test_class_weights_favour_rare_classes():
     assert w.shape == (19,)
     assert w[5] > w[2] > w[0]
     assert w[7] == 1.0  # absent
+
+
+def test_class_weights_cap():
+    labels = np.zeros((100, 100), dtype=np.uint8)
+    labels[0, 0] = 3  # 1e-4 of the pixels: (1e-4 / median)^-1/2 is far above any cap
+    labels[50:] = 1
+    assert class_weights(labels)[3] == pytest.approx(4.0)
+    assert class_weights(labels, cap=8.0)[3] == pytest.approx(8.0)
+
+
+def test_rare_class_crops_contain_the_rare_class():
+    rng = np.random.default_rng(0)
+    labels = np.zeros((6, 64, 128), dtype=np.uint8)
+    labels[:, 32:] = 1
+    labels[4, 60:62, 120:123] = 12  # a rider in one scene, in a corner
+    labels[2, 5:7, 3:5] = 17  # a motorcycle in another
+    sampler = CropSampler(labels, 19, rare_prob=1.0)
+    assert sorted(sampler.rare_classes.tolist()) == [12, 17]
+    images = np.zeros((6, 64, 128, 3), dtype=np.uint8)
+    config = AugmentConfig(crop=(16, 16), p_jpeg=0, p_downscale=0, p_blur=0, p_noise=0)
+    for _ in range(40):
+        index, centre = sampler.draw(rng)
+        assert index in (2, 4) and labels[index][centre] in (12, 17)
+        _, crop = augment_batch([images[index]], [labels[index]], config, rng, [centre])
+        assert crop.shape == (1, 16, 16) and int(labels[index][centre]) in crop.unique().tolist()
+    # Uniform draws (rare_prob 0) never carry a centre, and cover every scene.
+    uniform = CropSampler(labels, 19, rare_prob=0.0)
+    draws = [uniform.draw(rng) for _ in range(200)]
+    assert all(c is None for _, c in draws) and {i for i, _ in draws} == set(range(6))
 
 
 def test_missing_weights_raise_a_clear_error(tmp_path):
@@ -129,6 +160,18 @@ def test_training_runs_and_resumes_exactly(tmp_path):
     net, _ = load_weights(tmp_path / "b" / "seg.pt")
     for (name, a), b in zip(ref.state_dict().items(), net.state_dict().values(), strict=True):
         torch.testing.assert_close(b, a, msg=name)
+
+
+def test_restart_schedule_runs_the_given_steps_after_the_checkpoint(tmp_path):
+    args = _tiny_args(tmp_path, "c", 2)
+    train(args, log=lambda line: None)
+    args.resume, args.restart_schedule, args.steps = tmp_path / "c" / "seg.ckpt", True, 3
+    lines = []
+    summary = train(args, log=lines.append)
+    assert summary["steps"] == 5  # cumulative: 2 before, 3 after the restart
+    # The fresh schedule warms up again: the first step after the restart has a small rate.
+    first = next(line for line in lines if line.startswith("step 3/5"))
+    assert float(first.split("lr ")[1].split()[0]) < 0.1 * args.lr
 
 
 class _ColourNet(nn.Module):

@@ -81,19 +81,6 @@ class TrainOptions:
     seed: int = 0
 
 
-AUTOCAST_CHOICES = ("auto", "bf16", "off")
-
-
-def use_bf16(choice: str, device: torch.device) -> bool:
-    """Whether ``--autocast choice`` runs bf16 on ``device`` (``auto``: on CUDA, and on a CPU whose
-    oneDNN has native bf16 kernels)."""
-    if choice != "auto":
-        return choice == "bf16"
-    return device.type == "cuda" or (
-        device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    )
-
-
 class _Trainer:
     """Models, optimisers and the step counter of one run."""
 
@@ -121,7 +108,7 @@ class _Trainer:
 
     def autocast(self) -> torch.autocast:
         """bf16 autocast on the run's device where :func:`use_bf16` says so."""
-        enabled = use_bf16(self.opts.autocast, self.device)
+        enabled = training.use_bf16(self.opts.autocast, self.device)
         return torch.autocast(self.device.type, torch.bfloat16, enabled=enabled)
 
     def erase(self, latent: torch.Tensor) -> torch.Tensor:
@@ -236,7 +223,7 @@ def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     prog = "python -m source_codecs.semantic_gan.train"
-    choices = {"rate": RATES, "autocast": AUTOCAST_CHOICES}
+    choices = {"rate": RATES, "autocast": training.AUTOCAST_CHOICES}
     return training.cli_main(argv, TrainOptions, train, prog, __doc__, choices)
 
 

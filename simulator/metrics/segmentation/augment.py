@@ -84,13 +84,26 @@ def _color_jitter(x: torch.Tensor, strength: float, rng: np.random.Generator) ->
 
 
 def _crop_flip(
-    image: np.ndarray, labels: np.ndarray, crop: tuple[int, int] | None, rng: np.random.Generator
+    image: np.ndarray,
+    labels: np.ndarray,
+    crop: tuple[int, int] | None,
+    rng: np.random.Generator,
+    centre: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Random crop and horizontal flip, applied alike to the image and its labels."""
+    """Random crop and horizontal flip, applied alike to the image and its labels.
+
+    With a ``centre`` (row, column) the crop contains that pixel, at a uniformly random place in
+    the middle half of the crop (clamped to the image).
+    """
     if crop is not None:
         h, w = labels.shape
         ch, cw = min(crop[0], h), min(crop[1], w)
-        top, left = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        if centre is None:
+            top, left = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        else:
+            top = centre[0] - int(rng.integers(ch // 4, ch - ch // 4))
+            left = centre[1] - int(rng.integers(cw // 4, cw - cw // 4))
+            top, left = min(max(top, 0), h - ch), min(max(left, 0), w - cw)
         image, labels = (
             image[top : top + ch, left : left + cw],
             labels[top : top + ch, left : left + cw],
@@ -105,6 +118,7 @@ def augment_batch(
     labels: list[np.ndarray],
     config: AugmentConfig,
     rng: np.random.Generator,
+    centres: list[tuple[int, int] | None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Augment a batch of labelled images.
 
@@ -112,11 +126,14 @@ def augment_batch(
     :param labels: ``B`` uint8 [H, W] trainIds (255 = ignore).
     :param config: What to apply, and how often.
     :param rng: Source of all randomness (reproducible training).
+    :param centres: Per image, a (row, column) pixel the crop must contain, or `None` for a
+        uniformly random crop (see :class:`~simulator.metrics.segmentation.sampling.CropSampler`).
     :return: float32 [B, 3, h, w] images in [0, 1] and int64 [B, h, w] labels, (h, w) the crop size.
     """
     out_images, out_labels = [], []
-    for image, label in zip(images, labels, strict=True):
-        image, label = _crop_flip(image, label, config.crop, rng)
+    centres = [None] * len(images) if centres is None else centres
+    for image, label, centre in zip(images, labels, centres, strict=True):
+        image, label = _crop_flip(image, label, config.crop, rng, centre)
         if rng.random() < config.p_jpeg:
             image = _jpeg(
                 image, int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1))

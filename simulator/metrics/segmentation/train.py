@@ -34,7 +34,9 @@ from simulator.metrics.segmentation.augment import AugmentConfig, augment_batch
 from simulator.metrics.segmentation.cache import build_cache
 from simulator.metrics.segmentation.evaluate import evaluate_model
 from simulator.metrics.segmentation.model import Segmenter, SegmenterConfig
+from simulator.metrics.segmentation.sampling import CropSampler
 from simulator.metrics.segmentation.weights_io import save_weights
+from source_codecs.training import AUTOCAST_CHOICES, use_bf16
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,14 +67,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="resumable checkpoint (default: OUT with suffix .ckpt)")  # fmt: skip
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", type=Path, default=None, help="checkpoint to continue from")
+    p.add_argument("--restart-schedule", action="store_true",
+                   help="with --resume: keep the weights and the optimiser, but run a fresh "
+                        "warm-up and cosine schedule over --steps / --max-minutes from there")  # fmt: skip
+    p.add_argument("--autocast", choices=AUTOCAST_CHOICES, default="auto",
+                   help="bf16 autocast (auto: on CUDA, and on a CPU with native bf16 kernels)")  # fmt: skip
+    p.add_argument("--rare-crop-prob", type=float, default=0.0,
+                   help="probability that a training crop is centred on a pixel of a rare class")  # fmt: skip
+    p.add_argument("--weight-cap", type=float, default=4.0,
+                   help="upper clip of the class weights of the cross-entropy")  # fmt: skip
     p.add_argument("--max-minutes", type=float, default=None,
                    help="training-time budget: the learning rate anneals by then and training "
                         "stops, even if steps remain (the steps done are recorded)")  # fmt: skip
     return p.parse_args(argv)
 
 
-def class_weights(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> torch.Tensor:
-    """Cross-entropy weights ``(f_c / median f)^-1/2``, clipped to [0.25, 4].
+def class_weights(
+    labels: np.ndarray, num_classes: int = NUM_CLASSES, cap: float = 4.0
+) -> torch.Tensor:
+    """Cross-entropy weights ``(f_c / median f)^-1/2``, clipped to [0.25, ``cap``].
 
     Rare, thin classes (poles, signs, riders) weigh more, which is what mIoU rewards; classes that
     never occur get weight 1.
@@ -86,7 +99,7 @@ def class_weights(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> torch.T
     weights = np.ones(num_classes)
     if present.any():
         weights[present] = (freq[present] / np.median(freq[present])) ** -0.5
-    return torch.tensor(np.clip(weights, 0.25, 4.0), dtype=torch.float32)
+    return torch.tensor(np.clip(weights, 0.25, cap), dtype=torch.float32)
 
 
 def lr_factor(progress: float) -> float:
@@ -130,10 +143,13 @@ def _train_step(
     images: torch.Tensor,
     labels: torch.Tensor,
     weights: torch.Tensor,
+    bf16: bool = False,
 ) -> float:
-    """One AdamW step on the class-weighted cross-entropy; returns the loss."""
-    logits = model(images)
-    loss = F.cross_entropy(logits, labels, weight=weights, ignore_index=IGNORE_INDEX)
+    """One AdamW step on the class-weighted cross-entropy (the forward pass in bf16 autocast
+    when ``bf16``); returns the loss."""
+    with torch.autocast(images.device.type, torch.bfloat16, enabled=bf16):
+        logits = model(images)
+    loss = F.cross_entropy(logits.float(), labels, weight=weights, ignore_index=IGNORE_INDEX)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -176,12 +192,18 @@ def train(
     torch.manual_seed(args.seed)
     model = Segmenter(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    weights = class_weights(labels).to(device)
+    weights = class_weights(labels, cap=args.weight_cap).to(device)
+    sampler = CropSampler(labels, NUM_CLASSES, rare_prob=args.rare_crop_prob)
+    bf16 = use_bf16(args.autocast, device)
+    log(f"class weights {[round(w, 2) for w in weights.tolist()]}; rare classes "
+        f"{sampler.rare_classes.tolist()} (crop prob {args.rare_crop_prob}); bf16 autocast {bf16}")  # fmt: skip
     rng = np.random.default_rng(args.seed)
     step, elapsed, loss_avg, history = 0, 0.0, math.nan, []
     if args.resume is not None:
         step, elapsed, loss_avg, history = _restore(args.resume, config, model, optimizer, rng)
         log(f"resumed from {args.resume} at step {step}")
+    # The schedule counts from here with --restart-schedule; steps and time stay cumulative.
+    step0, elapsed0 = (step, elapsed) if args.restart_schedule else (0, 0.0)
 
     def checkpoint() -> None:
         _save_checkpoint(checkpoint_path, {
@@ -199,25 +221,28 @@ def train(
     model.train()
     t_start = time.perf_counter() - elapsed
     limit = math.inf if args.max_minutes is None else 60 * args.max_minutes
-    while step < args.steps and elapsed < limit:
+    end_step, end_time = step0 + args.steps, elapsed0 + limit
+    while step < end_step and elapsed < end_time:
         # With a time budget the schedule follows whichever runs out first, steps or time, so
         # that the learning rate has annealed when the budget ends (not reproducible bit for bit).
-        progress = max(step / args.steps, elapsed / limit)
+        progress = max((step - step0) / args.steps, (elapsed - elapsed0) / limit)
         for group in optimizer.param_groups:
             group["lr"] = args.lr * lr_factor(progress)
-        idx = rng.integers(0, len(images), size=args.batch)
-        x, y = augment_batch(list(images[idx]), list(labels[idx]), augment, rng)
-        value = _train_step(model, optimizer, x.to(device), y.to(device), weights)
+        idx, centres = zip(*(sampler.draw(rng) for _ in range(args.batch)), strict=True)
+        x, y = augment_batch(
+            [images[i] for i in idx], [labels[i] for i in idx], augment, rng, list(centres)
+        )
+        value = _train_step(model, optimizer, x.to(device), y.to(device), weights, bf16)
         step += 1
         elapsed = time.perf_counter() - t_start
         loss_avg = value if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * value
-        if step % args.checkpoint_every == 0 or step == args.steps or elapsed >= limit:
+        if step % args.checkpoint_every == 0 or step == end_step or elapsed >= end_time:
             checkpoint()
-        if step % args.log_every == 0 or step == args.steps:
+        if step % args.log_every == 0 or step == end_step:
             lr = optimizer.param_groups[0]["lr"]
-            log(f"step {step}/{args.steps}  loss {loss_avg:.4f}  lr {lr:.2e}  "
+            log(f"step {step}/{end_step}  loss {loss_avg:.4f}  lr {lr:.2e}  "
                 f"{step * args.batch / elapsed:.1f} img/s  {elapsed / 60:.1f} min")  # fmt: skip
-        if step % args.eval_every == 0 and step < args.steps:
+        if step % args.eval_every == 0 and step < end_step:
             miou = validate()
             history.append({"step": step, "loss": loss_avg, "val_miou": miou})
             log(f"step {step}: val mIoU {miou:.4f}")
