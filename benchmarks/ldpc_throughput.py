@@ -135,8 +135,9 @@ def main() -> None:
                         if threads == 1:
                             speedups.append(ratio)
                             fast_rates.append(cells["fast"][0])
+                        schedule = code.decoders[("fast", early)].schedule
                         rows.append(
-                            f"| {mcs.name} | k={code.k} | {label} {snr_db:g} dB | {threads} | "
+                            f"| {mcs.name} | k={code.k} {schedule} | {label} {snr_db:g} dB | {threads} | "
                             f"{'CRC-aided' if early else f'{ITERATIONS} fixed'} | "
                             f"{cells['sionna'][0]:.3f} | {cells['fast'][0]:.2f} | **{ratio:.0f}x** | "
                             f"{cells['sionna'][1]} | {cells['fast'][1]} |"
@@ -165,10 +166,12 @@ def write(
         "",
         f"5G LDPC n={args.n}, {ITERATIONS} iterations, CRC24B, AWGN, {args.codewords} codewords per "
         f"batch, best of {args.repeats}; the same LLRs go to both decoders. Sionna: `LDPC5GDecoder` "
-        "(flooding, boxplus-phi). Fast: `FastLDPC5GDecoder` (layered normalised min-sum, alpha "
-        f"{alpha:g}, numba, {LANES} codewords per SIMD block). Information Mbit/s = codewords x k / seconds.",
+        "(flooding, boxplus-phi). Fast: `FastLDPC5GDecoder` (numba, "
+        f"{LANES} codewords per SIMD "
+        f"block; the code column names its schedule: `layered` normalised min-sum, alpha {alpha:g}, "
+        "from rate 1/2 up, `flooding` boxplus-phi, Sionna's algorithm, below). Information Mbit/s = codewords x k / seconds.",
         "",
-        "| MCS | code | SNR | threads | iterations | Sionna Mbit/s | fast Mbit/s | speed-up | "
+        "| MCS | code, fast schedule | SNR | threads | iterations | Sionna Mbit/s | fast Mbit/s | speed-up | "
         "Sionna block errors | fast block errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,

@@ -15,8 +15,9 @@ FEC_CODES = ("ldpc5g", "none")
 #: Check-node update rules of Sionna's LDPC BP decoder.
 CN_UPDATES = ("boxplus-phi", "boxplus", "minsum", "offset-minsum")
 #: LDPC decoder implementations: ``sionna`` (:class:`~sionna.phy.fec.ldpc.LDPC5GDecoder`, flooding
-#: ``cn_update``), ``fast`` (:class:`~channels.phy.fast_ldpc.FastLDPC5GDecoder`, layered normalised
-#: min-sum on the CPU), ``auto`` (fast on the CPU, Sionna on CUDA).
+#: ``cn_update``), ``fast`` (:class:`~channels.phy.fast_ldpc.FastLDPC5GDecoder` on the CPU: layered
+#: normalised min-sum from code rate 1/2 up, Sionna's algorithm below), ``auto`` (fast on the CPU,
+#: Sionna on CUDA).
 DECODERS = ("auto", "sionna", "fast")
 
 
@@ -34,10 +35,11 @@ class FECConfig:
     :param early_termination: stop iterating on a codeword once its CRC checks (CRC-aided early
         termination, see :mod:`channels.phy.early_termination`); codewords that never pass still get
         ``iterations`` iterations.
-    :param decoder: one of :data:`DECODERS`. ``fast`` decodes with layered normalised min-sum, whose
-        block error rate at equal iterations is no worse than Sionna's flooding ``boxplus-phi``; it
-        takes only the default ``cn_update``, so ``auto`` picks Sionna for any other rule. The
-        decoder is not part of :attr:`key`: a BLER table applies to both.
+    :param decoder: one of :data:`DECODERS`. ``fast`` decodes rates k/n >= 1/2 with layered
+        normalised min-sum, whose block error rate at equal iterations measured no worse than
+        Sionna's flooding ``boxplus-phi``, and lower rates with Sionna's own algorithm (same
+        decisions); it takes only the default ``cn_update``, so ``auto`` picks Sionna for any other
+        rule. The decoder is not part of :attr:`key`: a BLER table applies to both.
     """
 
     code: str = "ldpc5g"
@@ -55,8 +57,8 @@ class FECConfig:
             )
         if self.decoder == "fast" and self.cn_update != "boxplus-phi":
             raise ValueError(
-                f"fec decoder 'fast' runs layered min-sum; cn_update '{self.cn_update}' needs "
-                "decoder 'sionna'"
+                f"fec decoder 'fast' takes only cn_update 'boxplus-phi'; cn_update "
+                f"'{self.cn_update}' needs decoder 'sionna'"
             )
         if self.code not in FEC_CODES:
             raise ValueError(f"unknown fec code '{self.code}'; choose from {', '.join(FEC_CODES)}")
