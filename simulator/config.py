@@ -126,11 +126,13 @@ class FixedMCS(_Strict):
 
 
 class FECSpec(_Strict):
-    """Channel code: 5G LDPC with codeword length ``n`` or none (uncoded blocks of ``n`` bits)."""
+    """Channel code: 5G LDPC with codeword length ``n`` or none (uncoded blocks of ``n`` bits);
+    ``decoder`` picks the LDPC decoder (``auto``: the fast CPU decoder on the CPU, Sionna's on CUDA)."""
 
     code: Literal["ldpc5g", "none"] = "ldpc5g"
     n: int = Field(1024, ge=64, le=8448)
     iterations: int = Field(20, ge=1, le=200)
+    decoder: Literal["auto", "sionna", "fast"] = "auto"
 
 
 class SNRRange(_Strict):

@@ -4,20 +4,20 @@ A receiver stops iterating on a codeword as soon as its CRC checks, as 5G NR rec
 is then final (a CRC24 passes a wrong codeword with probability about 2^-24). The remaining codewords go on
 from their decoder state (Sionna's ``msg_v2c``) for up to the configured number of iterations, so a
 codeword that never passes gets exactly the iterations a fixed-iteration decoder would give it. With a
-flooding schedule the decoder state is the v2c messages alone, so continuing from the state is the same
-computation as uninterrupted decoding.
+flooding schedule the decoder state is the v2c messages alone, and with the fast decoder's layered
+schedule it is the c2v messages and the a posteriori LLRs, so in both cases continuing from the state is
+the same computation as uninterrupted decoding.
 """
 
 from __future__ import annotations
 
 import torch
-from sionna.phy.fec.ldpc import LDPC5GDecoder
 
 __all__ = ["decode_early_terminated"]
 
 
 def decode_early_terminated(
-    decoder: LDPC5GDecoder,
+    decoder: torch.nn.Module,
     crc_decoder: torch.nn.Module,
     llr: torch.Tensor,
     max_iterations: int,
@@ -25,7 +25,8 @@ def decode_early_terminated(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode ``llr`` in rounds of ``step`` iterations, retiring each codeword once its CRC checks.
 
-    :param decoder: a decoder built with ``return_state=True``, ``return_infobits=True``, hard output.
+    :param decoder: Sionna's ``LDPC5GDecoder`` built with ``return_state=True``, ``return_infobits=True``,
+        hard output, or a :class:`~channels.phy.fast_ldpc.FastLDPC5GDecoder` with ``return_state=True``.
     :param crc_decoder: Sionna CRC decoder: info bits [c, k] -> (payload bits [c, k - crc], ok [c, 1]).
     :param llr: [c, n] float channel LLRs, ln P(b=1)/P(b=0).
     :param max_iterations: the iteration limit per codeword.

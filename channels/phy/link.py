@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+from sionna.phy.fec.ldpc import LDPC5GEncoder
 from sionna.phy.mapping import Demapper, Mapper
 
 from channels.base import Channel, channel_data_symbols, noise_variance
 from channels.equalization import transmit_equalized
 from channels.phy.crc import make_crc
 from channels.phy.early_termination import decode_early_terminated
-from channels.phy.fec import FECConfig
+from channels.phy.fec import FECConfig, make_ldpc_decoder
 from channels.phy.framing import CodewordLayout
 from channels.phy.mcs import MCS
 from channels.phy.segmentation import (
@@ -58,8 +58,9 @@ class DigitalLink(torch.nn.Module):
     spans codewords. The receiver equalises with the channel's CSI (:func:`~channels.equalization.zf_equalize`),
     computes APP LLRs with the per-symbol noise variance ``(no + err_var)/|h|^2`` (``err_var`` = 0
     unless the channel returns an estimation error variance)
-    (:class:`~sionna.phy.mapping.Demapper`), decodes (:class:`~sionna.phy.fec.ldpc.LDPC5GDecoder`,
-    hard output of the information bits) and checks the CRC. Uncoded MCS skip the LDPC code and
+    (:class:`~sionna.phy.mapping.Demapper`), decodes (hard output of the information bits, by
+    :class:`~sionna.phy.fec.ldpc.LDPC5GDecoder` or :class:`~channels.phy.fast_ldpc.FastLDPC5GDecoder`
+    as ``fec.decoder`` selects, see :func:`~channels.phy.fec.make_ldpc_decoder`) and checks the CRC. Uncoded MCS skip the LDPC code and
     decide each bit by the sign of its LLR. An MCS with ``repetitions`` R sends each codeword's
     symbols R times, one copy after the other, and adds the copies' LLRs before decoding.
 
@@ -102,15 +103,7 @@ class DigitalLink(torch.nn.Module):
                 device=device,
                 check_input=False,
             )
-            self.decoder = LDPC5GDecoder(
-                self.encoder,
-                cn_update=fec.cn_update,
-                num_iter=fec.iterations,
-                hard_out=True,
-                return_infobits=True,
-                return_state=fec.early_termination,
-                device=device,
-            )
+            self.decoder = make_ldpc_decoder(self.encoder, fec, self.device)
 
     @property
     def codeword_payload_bytes(self) -> int:

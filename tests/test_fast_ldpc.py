@@ -1,0 +1,153 @@
+"""The fast CPU LDPC decoder against Sionna's LDPC5GDecoder on the same LLRs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+from sionna.phy.mapping import Demapper, Mapper
+
+from channels import make_channel
+from channels.phy import MCS, DigitalLink, FECConfig
+from channels.phy.crc import make_crc
+from channels.phy.early_termination import decode_early_terminated
+from channels.phy.fast_ldpc import FastLDPC5GDecoder
+from channels.phy.fec import make_ldpc_decoder
+from channels.phy.ldpc_graph import ldpc_graph
+from simulator.config import ConfigError, parse_config
+
+# (k, n, bits per symbol): base graph 2 with its 2Z punctured columns; base graph 1 with filler bits
+# (k < k_ldpc) and the 16-QAM interleaver; a short, low-rate BG2 code with 64-QAM.
+CODES = [(512, 1024, 2), (1000, 1200, 4), (100, 480, 6)]
+
+
+def noisy_llrs(encoder: LDPC5GEncoder, count: int, snr_db: float, seed: int):
+    """Information bits [count, k] and APP demapper logits [count, n] over AWGN."""
+    gen = torch.Generator().manual_seed(seed)
+    bits = torch.randint(0, 2, (count, encoder.k), generator=gen).float()
+    m = encoder.num_bits_per_symbol
+    x = Mapper("qam", m)(encoder(bits))
+    no = 10 ** (-snr_db / 10)
+    noise = torch.complex(torch.randn(x.shape, generator=gen), torch.randn(x.shape, generator=gen))
+    llr = Demapper("app", "qam", m)(x + noise * (no / 2) ** 0.5, torch.tensor(no))
+    return bits, llr
+
+
+def waterfall_llrs(encoder: LDPC5GEncoder, count: int, seed: int):
+    """LLRs at the lowest SNR (1 dB grid) where 20 flooding boxplus-phi iterations (Sionna's
+    algorithm, here the fast decoder's flooding mode, much quicker to scan with) fail on at most half
+    of the codewords; the tests check that Sionna fails on some of them."""
+    scan = FastLDPC5GDecoder(encoder, schedule="flooding", num_iter=20)
+    for snr_db in range(-6, 25):
+        bits, llr = noisy_llrs(encoder, count, float(snr_db), seed)
+        if (scan(llr) != bits).any(1).float().mean() <= 0.5:
+            return bits, llr
+    raise AssertionError("no waterfall point found")
+
+
+@pytest.mark.parametrize(("k", "n", "m"), CODES)
+def test_graph_is_sionnas_pruned_graph(k, n, m):
+    encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=m)
+    sionna = LDPC5GDecoder(encoder)
+    graph = ldpc_graph(encoder)
+    assert graph.num_vns == sionna._n_pruned and graph.num_cns == sionna.num_cns
+    assert np.array_equal(graph.edge_vn, sionna._vn_idx)
+    assert np.array_equal(graph.cn_edges, sionna._v2c_perm.numpy())
+    assert (graph.source >= 0).sum() == n  # every received bit is used exactly once
+    assert np.unique(graph.source[graph.source >= 0]).size == n
+
+
+@pytest.mark.parametrize(("k", "n", "m"), CODES)
+def test_flooding_makes_sionnas_decisions_on_the_same_llrs(k, n, m):
+    encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=m)
+    bits, llr = waterfall_llrs(encoder, 48, seed=k)
+    sionna = LDPC5GDecoder(encoder, num_iter=20, return_state=True)
+    fast = FastLDPC5GDecoder(encoder, schedule="flooding", num_iter=20, return_state=True)
+    (ref, ref_state), (got, got_state) = sionna(llr), fast(llr)
+    assert (ref != bits).any(1).any()  # a waterfall point: some codewords fail
+    assert got.shape == ref.shape == bits.shape and got.dtype == ref.dtype == torch.float32
+    # Same algorithm; exp/log and summation order may differ in the last float bit, which at this
+    # size never changed a decision (checked on every code here).
+    assert torch.equal(got, ref)
+    assert got_state.shape == ref_state.shape
+    # the state is Sionna's msg_v2c, same layout: after 3 iterations within 4.5e-4 (the phi of
+    # near-zero messages magnifies rounding); after 20, 0.1 % of messages differ by more than 1e-3,
+    # none in sign (measured on these codes)
+    _, ref_state3 = LDPC5GDecoder(encoder, num_iter=3, return_state=True)(llr)
+    assert torch.allclose(fast(llr, num_iter=3)[1], ref_state3, atol=1e-3)
+    assert torch.equal(torch.sign(got_state), torch.sign(ref_state))
+    # continuing from Sionna's own state gives Sionna's decisions
+    assert torch.equal(fast(llr, num_iter=17, msg_v2c=ref_state3)[0], ref)
+
+
+@pytest.mark.parametrize(("k", "n", "m"), [(683, 1024, 2), (923, 1026, 6)])
+def test_layered_min_sum_block_errors_no_worse_than_sionna(k, n, m):
+    encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=m)
+    bits, llr = waterfall_llrs(encoder, 128, seed=k + 1)
+    sionna_errors = int((LDPC5GDecoder(encoder, num_iter=20)(llr) != bits).any(1).sum())
+    layered = FastLDPC5GDecoder(encoder, num_iter=20)
+    assert layered.schedule == "layered"
+    fast_errors = int((layered(llr) != bits).any(1).sum())
+    assert 0 < sionna_errors < len(bits)
+    assert fast_errors <= sionna_errors, (fast_errors, sionna_errors)
+
+
+@pytest.mark.parametrize("k", [24, 300, 700, 2000, 3900, 8448])
+def test_noiseless_codewords_decode_on_both_base_graphs(k):
+    n = 8448 + 1000 if k == 8448 else int(np.ceil(k / 0.6))
+    encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=2 if n % 2 == 0 else None)
+    bits = torch.randint(0, 2, (3, k), generator=torch.Generator().manual_seed(k)).float()
+    llr = 6.0 * (2.0 * encoder(bits) - 1.0)
+    for schedule in ("layered", "flooding"):
+        assert torch.equal(FastLDPC5GDecoder(encoder, schedule=schedule, num_iter=4)(llr), bits)
+
+
+@pytest.mark.parametrize("schedule", ["layered", "flooding"])
+def test_crc_early_termination_equals_fixed_iterations(schedule):
+    encoder = LDPC5GEncoder(512, 1024, num_bits_per_symbol=2)
+    _, llr = waterfall_llrs(encoder, 48, seed=7)
+    _, crc_decoder = make_crc("CRC24B")
+    fixed = FastLDPC5GDecoder(encoder, schedule=schedule, num_iter=20)
+    rounds = FastLDPC5GDecoder(encoder, schedule=schedule, num_iter=20, return_state=True)
+    want_bits, want_ok = crc_decoder(fixed(llr))
+    got_bits, got_ok = decode_early_terminated(rounds, crc_decoder, llr, 20)
+    assert torch.equal(got_ok, want_ok.reshape(-1).bool()) and torch.equal(got_bits, want_bits)
+
+
+@pytest.mark.parametrize("decoder", ["sionna", "fast"])
+def test_link_decodes_with_either_decoder(decoder):
+    link = DigitalLink(MCS("16qam", 0.5), FECConfig(decoder=decoder), make_channel("awgn", {}))
+    payloads = [bytes(range(200)), b"x" * 90]
+    results = link.transmit(payloads, snr_db=12.0)
+    assert [r.data for r in results] == payloads and all(r.codeword_ok.all() for r in results)
+    wanted = FastLDPC5GDecoder if decoder == "fast" else LDPC5GDecoder
+    assert isinstance(link.decoder, wanted)
+
+
+def test_decoder_choice_and_its_errors():
+    assert FECConfig().decoder_on("cpu") == "fast"
+    assert FECConfig().decoder_on("cuda:0") == "sionna"
+    assert FECConfig(cn_update="minsum").decoder_on("cpu") == "sionna"
+    assert FECConfig(decoder="fast").decoder_on("cuda") == "fast"
+    assert FECConfig(decoder="sionna").key == FECConfig(decoder="fast").key
+    assert FastLDPC5GDecoder(LDPC5GEncoder(512, 1024)).schedule == "layered"  # k/n >= 1/2
+    assert FastLDPC5GDecoder(LDPC5GEncoder(100, 480)).schedule == "flooding"  # Sionna's below
+    encoder = LDPC5GEncoder(100, 200)
+    assert isinstance(make_ldpc_decoder(encoder, FECConfig(decoder="sionna"), "cpu"), LDPC5GDecoder)
+    with pytest.raises(ValueError, match="unknown fec decoder 'turbo'"):
+        FECConfig(decoder="turbo")
+    with pytest.raises(ValueError, match="needs decoder 'sionna'"):
+        FECConfig(decoder="fast", cn_update="minsum")
+    with pytest.raises(ValueError, match="n=200"):
+        FastLDPC5GDecoder(encoder)(torch.zeros(2, 100))
+
+
+def test_config_key_link_fec_decoder():
+    for value in ("auto", "sionna", "fast"):
+        assert parse_config({"link": {"fec": {"decoder": value}}}).link.fec.decoder == value
+    with pytest.raises(ConfigError) as info:
+        parse_config({"link": {"fec": {"decoder": "fastest"}}})
+    assert info.value.problems == [
+        "link.fec.decoder: invalid value 'fastest'; choose from 'auto', 'sionna' or 'fast'"
+    ]
