@@ -149,5 +149,6 @@ def test_config_key_link_fec_decoder():
     with pytest.raises(ConfigError) as info:
         parse_config({"link": {"fec": {"decoder": "fastest"}}})
     assert info.value.problems == [
-        "link.fec.decoder: invalid value 'fastest'; choose from 'auto', 'sionna' or 'fast'"
+        "link.fec.decoder: invalid value 'fastest'; choose from 'auto', 'sionna' or 'fast'; "
+        "did you mean 'fast'?"
     ]
