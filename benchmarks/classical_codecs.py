@@ -32,8 +32,11 @@ import numpy as np
 from skimage.data import astronaut
 
 from source_codecs import BudgetTooSmall, SafeDecoder, make_codec
-from source_codecs.annexb import hevc_nal_type, split_nal_units, vvc_nal_type
-from source_codecs.corruption import CORRUPTIONS, corrupt_stream
+from source_codecs.classical.annexb import hevc_nal_type, split_nal_units, vvc_nal_type
+
+# The stream-corruption helpers are test tooling, kept beside the tests that fuzz the decoders.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from corruption import CORRUPTIONS, corrupt_stream  # noqa: E402
 
 RESULT = Path(__file__).resolve().parent / "results" / "classical_codecs.md"
 CODECS = ["jpeg", "webp", "jpeg2000", "bpg", "vvc", "avif", "jpegxl"]

@@ -2,7 +2,7 @@
 
     from benchmarks.error_free import load_scenes, make_scorer, evaluate
 
-The scorer is the simulator's own (:class:`simulator.scoring.Scorer`, the shipped segmenter for mIoU), so
+The scorer is the simulator's own (:class:`simulator.link.scoring.Scorer`, the shipped segmenter for mIoU), so
 the numbers mean exactly what they mean in a link run. An image that a codec cannot fit into its budget
 is scored as the data source's mean-colour fallback (as on the link) and counted.
 """
@@ -21,8 +21,8 @@ import pandas as pd
 import torch
 
 from simulator.data import Sample, make_source
+from simulator.link.scoring import Scorer, metric_batch_size
 from simulator.metrics.segmentation import load_segmenter
-from simulator.scoring import Scorer, metric_batch_size
 from source_codecs import BudgetTooSmall, CodecBase
 
 __all__ = [

@@ -2,11 +2,11 @@
 
     python benchmarks/metric_batching.py [--num-images 16] [--batch-sizes 1 4 8 16] [--device cpu]
 
-The simulator's own :class:`simulator.scoring.Scorer` (PSNR, MS-SSIM, LPIPS, mIoU with the shipped
+The simulator's own :class:`simulator.link.scoring.Scorer` (PSNR, MS-SSIM, LPIPS, mIoU with the shipped
 segmenter, Inception features for FID/KID) on noisy copies of synthetic test scenes at 256x512, a fresh
 scorer per run (nothing cached but the references' features, computed before timing). Reports wall and
 process CPU seconds per image (best of ``--repeats``) and the largest difference of each metric from the
-one-image-per-pass results. :func:`simulator.scoring.metric_batch_size` picks the batch size from what
+one-image-per-pass results. :func:`simulator.link.scoring.metric_batch_size` picks the batch size from what
 this measures. Writes ``benchmarks/results/metric_batching.md`` (``--report``).
 """
 
@@ -24,8 +24,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator.data import make_source  # noqa: E402
+from simulator.link.scoring import Scorer  # noqa: E402
 from simulator.metrics.segmentation import load_segmenter  # noqa: E402
-from simulator.scoring import Scorer  # noqa: E402
 
 METRICS = ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"]
 REPORT = Path(__file__).parent / "results" / "metric_batching.md"

@@ -152,7 +152,7 @@ def envelope(
     """The envelope codec, error-free, at the capacity rate of every (SNR, rho): metrics per point."""
     from simulator.config import parse_config
     from simulator.data import make_source
-    from simulator.pipeline import LinkSimulator
+    from simulator.link.pipeline import LinkSimulator
     from source_codecs import BudgetTooSmall, make_codec
 
     config = parse_config(

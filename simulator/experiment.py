@@ -95,11 +95,11 @@ def simulate(
         result = simulator.simulate("link.yaml", out="results/mine")
         result.summary.pivot_table(index="snr_db", columns="codec", values="psnr")
     """
-    from simulator.executors import PointExecutor
-    from simulator.pipeline import LinkSimulator
-    from simulator.progress import Progress
-    from simulator.results import ResultStore
-    from simulator.sweep import sweep_points
+    from simulator.link.executors import PointExecutor
+    from simulator.link.pipeline import LinkSimulator
+    from simulator.link.sweep import sweep_points
+    from simulator.output.progress import Progress
+    from simulator.output.results import ResultStore
 
     config = load(config)
     if out is not None:
@@ -127,10 +127,10 @@ def simulate(
     summary, per_image = store.write_csvs()
     plots: list[Path] = []
     if config.output.plots:
-        from simulator.plots import plot_summary
+        from simulator.output.plots import plot_summary
 
         plots = [Path(p) for p in plot_summary(summary, out_dir / "plots", config.output.formats)]
-    from simulator.report import write_report
+    from simulator.output.report import write_report
 
     write_report(config, plots, simulator.samples)
     return SimulationResult(

@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _table(summary: pd.DataFrame) -> str:
-    from simulator.plots import ratio_label
+    from simulator.output.plots import ratio_label
 
     frame = summary[[c for c in TABLE_COLUMNS if c in summary]].copy()
     frame = frame.dropna(axis=1, how="all")
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from simulator.config import ConfigError
     from simulator.experiment import simulate
-    from simulator.results import RunMismatchError
+    from simulator.output.results import RunMismatchError
 
     try:
         result = simulate(args.config, out=args.out, resume=args.resume, quiet=args.quiet)

@@ -29,14 +29,14 @@ __all__ = [
 
 # name -> module that defines it; imported only when the codec is asked for.
 _BUILTIN: dict[str, str] = {
-    "original": "source_codecs.original",
-    "jpeg": "source_codecs.jpeg",
-    "webp": "source_codecs.webp",
-    "jpeg2000": "source_codecs.jpeg2000",
-    "bpg": "source_codecs.bpg",
-    "vvc": "source_codecs.vvc",
-    "avif": "source_codecs.avif",
-    "jpegxl": "source_codecs.jpegxl",
+    "original": "source_codecs.classical.original",
+    "jpeg": "source_codecs.classical.jpeg",
+    "webp": "source_codecs.classical.webp",
+    "jpeg2000": "source_codecs.classical.jpeg2000",
+    "bpg": "source_codecs.classical.bpg",
+    "vvc": "source_codecs.classical.vvc",
+    "avif": "source_codecs.classical.avif",
+    "jpegxl": "source_codecs.classical.jpegxl",
     "semantic_gan": "source_codecs.semantic_gan.codec",
     "hyperprior": "source_codecs.hyperprior.codec",
     "hyperprior_residual": "source_codecs.hyperprior.residual_codec",

@@ -10,12 +10,12 @@ import torch
 
 from channels import make_channel
 from channels.phy import FECConfig
-from simulator.analog import AnalogTransport
 from simulator.config import ChannelSpec, CodecSpec, parse_config
 from simulator.data import make_source
-from simulator.pipeline import LinkSimulator
-from simulator.sweep import SweepPoint, sweep_points
-from simulator.transport import LinkSetup, Plan
+from simulator.link.analog import AnalogTransport
+from simulator.link.pipeline import LinkSimulator
+from simulator.link.sweep import SweepPoint, sweep_points
+from simulator.link.transport import LinkSetup, Plan
 from source_codecs import make_codec
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulator.results import per_image_columns, summary_columns
+from simulator.output.results import per_image_columns, summary_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -160,7 +160,7 @@ def test_custom_channel_and_codec_from_the_readme_run_through_the_cli(tmp_path):
 
 def test_semantic_codec_on_unlabelled_data_is_a_config_error():
     from simulator.config import ConfigError, parse_config
-    from simulator.pipeline import LinkSimulator
+    from simulator.link.pipeline import LinkSimulator
 
     config = parse_config(
         {
@@ -181,8 +181,8 @@ def test_own_torchscript_segmenter_from_the_config(tmp_path):
     import torch
 
     from simulator.config import parse_config
-    from simulator.pipeline import LinkSimulator
-    from simulator.sweep import sweep_points
+    from simulator.link.pipeline import LinkSimulator
+    from simulator.link.sweep import sweep_points
 
     path = tmp_path / "seg.pt"
     torch.jit.save(torch.jit.script(torch.nn.Conv2d(3, 2, 1)), str(path))

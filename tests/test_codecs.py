@@ -9,6 +9,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from corruption import CORRUPTIONS, corrupt_stream
 from skimage.data import astronaut
 
 from source_codecs import (
@@ -25,8 +26,7 @@ from source_codecs import (
     safe_decode,
 )
 from source_codecs.base import network_batches
-from source_codecs.corruption import CORRUPTIONS, corrupt_stream
-from source_codecs.pillow_codec import PillowCodec
+from source_codecs.classical.pillow_codec import PillowCodec
 
 H, W = 64, 96
 IMAGE = np.ascontiguousarray(astronaut()[100 : 100 + H, 150 : 150 + W])  # uint8 [64, 96, 3]

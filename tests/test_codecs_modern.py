@@ -7,10 +7,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from corruption import CORRUPTIONS, corrupt_stream
 from skimage.data import astronaut
 
 from source_codecs import BudgetTooSmall, CodecConfigError, DecodeError, make_codec, safe_decode
-from source_codecs.annexb import (
+from source_codecs.classical.annexb import (
     HEVC_DROPPABLE,
     VVC_DROPPABLE,
     drop_nal_units,
@@ -18,10 +19,9 @@ from source_codecs.annexb import (
     split_nal_units,
     vvc_nal_type,
 )
-from source_codecs.corruption import CORRUPTIONS, corrupt_stream
-from source_codecs.jpegxl import jxl_declared_size
-from source_codecs.knob_codec import KnobCodec
-from source_codecs.ycbcr import pad_to_even, planes_to_rgb, rgb_to_planes
+from source_codecs.classical.jpegxl import jxl_declared_size
+from source_codecs.classical.knob_codec import KnobCodec
+from source_codecs.classical.ycbcr import pad_to_even, planes_to_rgb, rgb_to_planes
 
 H, W = 64, 96
 IMAGE = np.ascontiguousarray(astronaut()[100 : 100 + H, 150 : 150 + W])  # uint8 [64, 96, 3]

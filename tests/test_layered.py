@@ -16,10 +16,10 @@ from channels.phy.framing import CodewordLayout
 from channels.phy.measure_tables import bler_table, candidate_mcs
 from simulator.config import ChannelSpec, CodecSpec, ConfigError, parse_config
 from simulator.data import make_source
-from simulator.layered import LayeredTransport, channel_uses_for, encode_layered
-from simulator.pipeline import LinkSimulator
-from simulator.sweep import SweepPoint, num_channel_symbols, sweep_points
-from simulator.transport import LinkSetup, Plan
+from simulator.link.layered import LayeredTransport, channel_uses_for, encode_layered
+from simulator.link.pipeline import LinkSimulator
+from simulator.link.sweep import SweepPoint, num_channel_symbols, sweep_points
+from simulator.link.transport import LinkSetup, Plan
 from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
 from source_codecs.semantic_gan.enhancement import residual_image

@@ -22,9 +22,9 @@ import yaml
 import simulator
 from channels import ChannelConfigError, make_channel
 from simulator.config import ConfigError, parse_config
-from simulator.progress import Progress
+from simulator.link.sweep import sweep_points
+from simulator.output.progress import Progress
 from simulator.run import main
-from simulator.sweep import sweep_points
 from source_codecs import CodecConfigError, make_codec
 
 ROOT = Path(__file__).resolve().parents[1]

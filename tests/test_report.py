@@ -18,8 +18,8 @@ from scipy import stats
 from test_cli import cli  # the CLI on a config dict, in a subprocess
 
 from simulator.config import ConfigError, parse_config
-from simulator.results import ci95
-from simulator.transport import Delivery, Plan
+from simulator.link.transport import Delivery, Plan
+from simulator.output.results import ci95
 
 TINY = {
     "seed": 5,
@@ -197,7 +197,7 @@ def test_bad_format_exits_2_before_anything_runs(tmp_path):
 
 
 def test_figures_keep_curves_apart_and_read_like_a_paper():
-    from simulator.plots import summary_figures
+    from simulator.output.plots import summary_figures
 
     rows = []
     for codec in ("a", "b", "original"):

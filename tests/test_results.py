@@ -7,8 +7,8 @@ import math
 import pytest
 
 from simulator.config import parse_config
-from simulator.results import ResultStore, RunMismatchError
-from simulator.sweep import derive_seed, num_channel_symbols, sweep_points
+from simulator.link.sweep import derive_seed, num_channel_symbols, sweep_points
+from simulator.output.results import ResultStore, RunMismatchError
 
 
 def row(codec: str, snr: float, psnr: float) -> dict:

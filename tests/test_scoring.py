@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from simulator.data import make_source
+from simulator.link.scoring import Scorer, metric_batch_size, to_tensor
 from simulator.metrics import ConfusionMatrix, make_image_metric
 from simulator.metrics.segmentation import load_segmenter
-from simulator.scoring import Scorer, metric_batch_size, to_tensor
 
 METRICS = ["psnr", "lpips", "miou", "fid", "kid"]
 SAMPLES = list(

@@ -17,10 +17,10 @@ from simulator.metrics.segmentation import (
     load_torchscript_segmenter,
     segment,
 )
-from simulator.metrics.segmentation.augment import AugmentConfig, augment_batch
 from simulator.metrics.segmentation.model import fuse_batchnorm
-from simulator.metrics.segmentation.sampling import CropSampler
-from simulator.metrics.segmentation.train import class_weights, parse_args, train
+from simulator.metrics.segmentation.training.augment import AugmentConfig, augment_batch
+from simulator.metrics.segmentation.training.sampling import CropSampler
+from simulator.metrics.segmentation.training.train import class_weights, parse_args, train
 from simulator.metrics.segmentation.weights_io import load_weights
 
 TINY = SegmenterConfig(widths=(4, 8, 8, 16), decoder_width=8, context_dilations=(1, 2))

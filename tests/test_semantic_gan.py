@@ -9,12 +9,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from corruption import corrupt_stream
 from PIL import Image
 
 from simulator.data import make_source
 from simulator.data.export import main as export_main
 from source_codecs import BudgetTooSmall, DecodeError, make_codec
-from source_codecs.corruption import corrupt_stream
 from source_codecs.layered import ReceivedLayers
 from source_codecs.semantic_gan.bitstream import Packets, pack, unpack
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels

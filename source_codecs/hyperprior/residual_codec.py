@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from source_codecs.classical.knob_codec import KnobCodec
 from source_codecs.hyperprior.bitstream import pack_parts, unpack_parts
 from source_codecs.hyperprior.codec import HyperpriorCodec, shipped_model, to_tensor
-from source_codecs.knob_codec import KnobCodec
 from source_codecs.params import Param
 from source_codecs.registry import register_codec
 

@@ -2,7 +2,7 @@
 
 mIoU compares the segmenter's prediction on a *reconstructed* image with the ground-truth labels of
 the original, so it measures how much of the scene's meaning survived the link. The shipped network
-(:mod:`.model`, weights in ``weights/segmenter.pt``, trained by :mod:`.train`) knows the 19
+(:mod:`.model`, weights in ``weights/segmenter.pt``, trained by :mod:`.training.train`) knows the 19
 Cityscapes trainIds as they appear in the synthetic scenes; for real photographs, bring your own
 network with :func:`load_torchscript_segmenter`.
 """
@@ -32,7 +32,7 @@ from simulator.metrics.segmentation.torchscript import (
 from simulator.metrics.segmentation.weights_io import load_weights
 
 WEIGHTS_PATH: Path = Path(__file__).resolve().parent / "weights" / "segmenter.pt"
-"""The shipped weights (written by ``python -m simulator.metrics.segmentation.train``)."""
+"""The shipped weights (written by ``python -m simulator.metrics.segmentation.training.train``)."""
 
 
 def load_segmenter(
@@ -43,13 +43,13 @@ def load_segmenter(
     :param device: Where to put it.
     :param path: Weights file; default :data:`WEIGHTS_PATH`.
     :return: A module mapping float32 [B, 3, H, W] RGB in [0, 1] to logits [B, 19, H, W].
-    :raises FileNotFoundError: The weights file is missing (train it first, see :mod:`.train`).
+    :raises FileNotFoundError: The weights file is missing (train it first, see :mod:`.training.train`).
     """
     path = WEIGHTS_PATH if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"segmenter weights not found: {path}; train them with "
-            "`python -m simulator.metrics.segmentation.train --out "
+            "`python -m simulator.metrics.segmentation.training.train --out "
             f"{path}` or point the configuration at your own TorchScript segmenter"
         )
     model, _ = load_weights(path, device)

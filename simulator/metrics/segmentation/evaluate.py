@@ -20,8 +20,8 @@ from simulator.data import CITYSCAPES_CLASSES, NUM_CLASSES
 from simulator.data.base import IGNORE_INDEX
 from simulator.metrics.miou import ConfusionMatrix
 from simulator.metrics.segmentation import WEIGHTS_PATH
-from simulator.metrics.segmentation.cache import build_cache
 from simulator.metrics.segmentation.model import fuse_batchnorm
+from simulator.metrics.segmentation.training.cache import build_cache
 from simulator.metrics.segmentation.weights_io import load_weights
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from channels.phy import DigitalLink
 from simulator.data import Sample
-from simulator.sweep import SweepPoint
-from simulator.transport import Delivery, Plan, Transport
+from simulator.link.sweep import SweepPoint
+from simulator.link.transport import Delivery, Plan, Transport
 from source_codecs import BudgetTooSmall
 from source_codecs.layered import LayeredCodec, ReceivedLayers, erased_bytes
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from source_codecs.markers import drop_header_segments
+from source_codecs.classical.markers import drop_header_segments
+from source_codecs.classical.pillow_codec import PillowCodec
 from source_codecs.params import Param
-from source_codecs.pillow_codec import PillowCodec
 from source_codecs.registry import register_codec
 
 __all__ = ["JPEG"]

@@ -3,10 +3,10 @@
 A transport plans a sweep point (:meth:`Transport.plan`: the MCS and the byte budget that K channel
 uses carry) and delivers every image of the point (:meth:`Transport.deliver`), returning what the
 receiver shows and what it cost (:class:`Delivery`). The implementations are
-:class:`~simulator.digital.DigitalTransport` (bytes over one :class:`~channels.phy.DigitalLink`),
-:class:`~simulator.layered.LayeredTransport` (base and enhancement layers, each on its own MCS),
-:class:`~simulator.analog.AnalogTransport` (channel symbols, no bits) and
-:class:`~simulator.digital.ReferenceTransport` (the error-free reference).
+:class:`~simulator.link.digital.DigitalTransport` (bytes over one :class:`~channels.phy.DigitalLink`),
+:class:`~simulator.link.layered.LayeredTransport` (base and enhancement layers, each on its own MCS),
+:class:`~simulator.link.analog.AnalogTransport` (channel symbols, no bits) and
+:class:`~simulator.link.digital.ReferenceTransport` (the error-free reference).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from channels.phy import MCS, DigitalLink, FECConfig, LinkResult
 from channels.phy.adaptation import Layer, adapt_mcs
 from simulator.config import FixedMCS
 from simulator.data import Sample
-from simulator.sweep import SweepPoint, num_channel_symbols
+from simulator.link.sweep import SweepPoint, num_channel_symbols
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
 
 __all__ = ["Delivery", "EncodeCache", "LinkSetup", "Plan", "Status", "Transport"]

@@ -13,8 +13,8 @@ import math
 import time
 from typing import Any, Literal, TextIO
 
-from simulator.plots import ratio_label
-from simulator.sweep import SweepPoint
+from simulator.link.sweep import SweepPoint
+from simulator.output.plots import ratio_label
 
 __all__ = ["Progress", "point_label"]
 

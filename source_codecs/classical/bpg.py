@@ -17,12 +17,12 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from source_codecs.annexb import HEVC_DROPPABLE, hevc_nal_type
-from source_codecs.intra_video import IntraVideoCodec
+from source_codecs.classical.annexb import HEVC_DROPPABLE, hevc_nal_type
+from source_codecs.classical.intra_video import IntraVideoCodec
+from source_codecs.classical.pyav_io import planes_to_frame
+from source_codecs.classical.ycbcr import CHROMA_FORMATS
 from source_codecs.params import Param
-from source_codecs.pyav_io import planes_to_frame
 from source_codecs.registry import register_codec
-from source_codecs.ycbcr import CHROMA_FORMATS
 
 __all__ = ["BPG"]
 

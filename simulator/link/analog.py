@@ -16,7 +16,7 @@ import torch
 from channels import noise_variance, transmit_equalized
 from channels.base import channel_data_symbols
 from simulator.data import Sample
-from simulator.transport import Delivery, Plan, Transport
+from simulator.link.transport import Delivery, Plan, Transport
 from source_codecs import AnalogCodec
 
 __all__ = ["AnalogTransport"]

@@ -13,8 +13,8 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 
-from source_codecs.annexb import VVC_DROPPABLE, vvc_nal_type
-from source_codecs.intra_video import IntraVideoCodec
+from source_codecs.classical.annexb import VVC_DROPPABLE, vvc_nal_type
+from source_codecs.classical.intra_video import IntraVideoCodec
 from source_codecs.params import Param
 from source_codecs.registry import register_codec
 

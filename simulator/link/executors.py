@@ -1,9 +1,9 @@
 """Where sweep points run: in this process, in worker processes, or on a Dask cluster.
 
 Every point carries its own seeds (derived from the run seed and the point), and workers build their own
-:class:`~simulator.pipeline.LinkSimulator` from the same configuration, so the numbers do not depend on the
+:class:`~simulator.link.pipeline.LinkSimulator` from the same configuration, so the numbers do not depend on the
 executor or the number of workers. Results come back as points finish, in any order; the caller stores
-each one at once (see :class:`~simulator.results.ResultStore`).
+each one at once (see :class:`~simulator.output.results.ResultStore`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from simulator.config import Config
-from simulator.sweep import SweepPoint
+from simulator.link.sweep import SweepPoint
 
 __all__ = ["PointExecutor", "run_point_in_worker"]
 
@@ -36,8 +36,8 @@ def run_point_in_worker(config_json: str, index: int, threads: int) -> tuple[int
     """
     import torch
 
-    from simulator.pipeline import LinkSimulator
-    from simulator.sweep import sweep_points
+    from simulator.link.pipeline import LinkSimulator
+    from simulator.link.sweep import sweep_points
 
     simulator = _WORKER_SIMULATORS.get(config_json)
     if simulator is None:

@@ -9,7 +9,7 @@ Layout of an output folder::
     summary.csv        rebuilt from points/ at the end of every run
     per_image.csv
     plots/
-    report.html        (simulator.report)
+    report.html        (simulator.output.report)
 
 A fragment is written to a temporary file and renamed into place, so a run killed at any moment leaves
 only whole fragments; ``--resume`` skips the points whose fragment exists. A point's thumbnails are
@@ -59,7 +59,7 @@ OPTIONAL_METRICS = ("lpips_alex",)
 """Metrics whose columns are left out of the CSVs when the configuration does not ask for them."""
 THUMBNAIL_KEY = "thumbnail_png"
 """A per-image row may carry the PNG bytes of what the receiver showed under this key (gallery
-points, :mod:`simulator.gallery`); :meth:`ResultStore.write_point` stores them as a file, never in
+points, :mod:`simulator.output.gallery`); :meth:`ResultStore.write_point` stores them as a file, never in
 the fragment or the CSVs."""
 
 SUMMARY_COLUMNS = [

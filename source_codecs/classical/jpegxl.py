@@ -5,8 +5,8 @@ from __future__ import annotations
 import imagecodecs
 import numpy as np
 
+from source_codecs.classical.knob_codec import KnobCodec
 from source_codecs.errors import DecodeError
-from source_codecs.knob_codec import KnobCodec
 from source_codecs.params import Param
 from source_codecs.registry import register_codec
 

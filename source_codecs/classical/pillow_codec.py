@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
+from source_codecs.classical.knob_codec import KnobCodec
 from source_codecs.errors import DecodeError
-from source_codecs.knob_codec import KnobCodec
 
 __all__ = ["PillowCodec"]
 

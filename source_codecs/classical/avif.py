@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from source_codecs.classical.pillow_codec import PillowCodec
+from source_codecs.classical.ycbcr import CHROMA_FORMATS
 from source_codecs.params import Param
-from source_codecs.pillow_codec import PillowCodec
 from source_codecs.registry import register_codec
-from source_codecs.ycbcr import CHROMA_FORMATS
 
 __all__ = ["AVIF"]
 

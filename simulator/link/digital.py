@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from simulator.data import Sample
-from simulator.sweep import SweepPoint
-from simulator.transport import Delivery, Plan, Transport
+from simulator.link.sweep import SweepPoint
+from simulator.link.transport import Delivery, Plan, Transport
 from source_codecs import SourceCodec, safe_decode
 
 __all__ = ["DigitalTransport", "ReferenceTransport"]

@@ -127,7 +127,7 @@ def augment_batch(
     :param config: What to apply, and how often.
     :param rng: Source of all randomness (reproducible training).
     :param centres: Per image, a (row, column) pixel the crop must contain, or `None` for a
-        uniformly random crop (see :class:`~simulator.metrics.segmentation.sampling.CropSampler`).
+        uniformly random crop (see :class:`~simulator.metrics.segmentation.training.sampling.CropSampler`).
     :return: float32 [B, 3, h, w] images in [0, 1] and int64 [B, h, w] labels, (h, w) the crop size.
     """
     out_images, out_labels = [], []

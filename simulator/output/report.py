@@ -3,7 +3,7 @@ run (after ``--resume`` too).
 
 The page holds the resolved configuration, the summary table (each per-image-mean metric with its
 95 % confidence interval), the figures, and a gallery: for every channel, bandwidth ratio and codec, at
-the lowest, a middle and the highest SNR (:func:`~simulator.gallery.gallery_snrs`), what the receiver
+the lowest, a middle and the highest SNR (:func:`~simulator.output.gallery.gallery_snrs`), what the receiver
 showed for the first ``output.gallery_images`` images beside the originals, captioned with bpp, MCS,
 PSNR, LPIPS and what happened to the image (a lost frame shows the fallback the receiver showed).
 
@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.config import Config, dump_config
-from simulator.gallery import gallery_snrs, thumbnail_png
-from simulator.results import CI_METRICS, ResultStore, atomic_write, ratio_label
-from simulator.sweep import SweepPoint, sweep_points
+from simulator.link.sweep import SweepPoint, sweep_points
+from simulator.output.gallery import gallery_snrs, thumbnail_png
+from simulator.output.results import CI_METRICS, ResultStore, atomic_write, ratio_label
 
 __all__ = ["REPORT_NAME", "write_report"]
 
@@ -154,7 +154,7 @@ def _figures_in_memory(summary: pd.DataFrame) -> list[tuple[str, str]]:
 
     import matplotlib.pyplot as plt
 
-    from simulator.plots import PNG_DPI, summary_figures
+    from simulator.output.plots import PNG_DPI, summary_figures
 
     images = []
     for stem, fig in summary_figures(summary):
@@ -255,7 +255,7 @@ def write_report(config: Config, figures: Sequence[Path], references: Sequence[A
     """Write ``report.html`` into ``config.output.dir`` from the run's files; returns its path.
 
     :param config: the run's resolved configuration.
-    :param figures: the figure files the run wrote (:func:`~simulator.plots.plot_summary`; empty
+    :param figures: the figure files the run wrote (:func:`~simulator.output.plots.plot_summary`; empty
         when ``output.plots`` is false).
     :param references: the run's :class:`~simulator.data.Sample` s (the originals of the gallery).
     """

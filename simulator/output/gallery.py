@@ -3,7 +3,7 @@
 For every codec, channel and bandwidth ratio the gallery shows the lowest, a middle and the highest
 SNR of the sweep (:func:`gallery_snrs`); at those points the first ``output.gallery_images`` images
 the receiver showed are kept as PNG thumbnails (:func:`thumbnail_png`), written by
-:class:`~simulator.results.ResultStore` into ``points/gallery/`` so that a report can be rebuilt after
+:class:`~simulator.output.results.ResultStore` into ``points/gallery/`` so that a report can be rebuilt after
 ``--resume`` without recomputing anything. Other points keep no images.
 """
 

@@ -1,8 +1,8 @@
 """Still images as one intra-coded picture of a video codec (HEVC, VVC): the shared machinery.
 
-The RGB image becomes full-range BT.601 YCbCr planes (:mod:`source_codecs.ycbcr`), the encoder codes
+The RGB image becomes full-range BT.601 YCbCr planes (:mod:`source_codecs.classical.ycbcr`), the encoder codes
 them as a single intra picture at a constant QP, and the Annex B stream is sent without its access
-unit delimiters and SEI messages (:mod:`source_codecs.annexb`): the parameter sets (VPS/SPS/PPS) and
+unit delimiters and SEI messages (:mod:`source_codecs.classical.annexb`): the parameter sets (VPS/SPS/PPS) and
 the slice data are every byte the decoder needs, and every one of them is counted. FFmpeg's decoder
 (through PyAV) rebuilds the planes; the inverse colour transform is fixed by the codec, as in BPG.
 """
@@ -15,11 +15,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from source_codecs.annexb import drop_nal_units
+from source_codecs.classical.annexb import drop_nal_units
+from source_codecs.classical.knob_codec import KnobCodec
+from source_codecs.classical.pyav_io import decode_picture, frame_planes
+from source_codecs.classical.ycbcr import pad_to_even, planes_to_rgb, rgb_to_planes
 from source_codecs.errors import DecodeError
-from source_codecs.knob_codec import KnobCodec
-from source_codecs.pyav_io import decode_picture, frame_planes
-from source_codecs.ycbcr import pad_to_even, planes_to_rgb, rgb_to_planes
 
 __all__ = ["IntraVideoCodec"]
 

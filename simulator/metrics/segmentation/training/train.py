@@ -2,12 +2,12 @@
 
 Usage::
 
-    python -m simulator.metrics.segmentation.train \\
+    python -m simulator.metrics.segmentation.training.train \\
         --out simulator/metrics/segmentation/weights/segmenter.pt \\
         --steps 2000 --batch 8 --height 256 --width 512 [--device cpu|cuda] [--resume CKPT]
 
 Scenes are generated once into memory (``--num-scenes`` of them), then every step draws a batch,
-augments it (:mod:`~simulator.metrics.segmentation.augment`: crops, flips, JPEG, blur, noise, colour)
+augments it (:mod:`~simulator.metrics.segmentation.training.augment`: crops, flips, JPEG, blur, noise, colour)
 and takes an AdamW step on a class-weighted cross-entropy (warm-up, then cosine decay of the learning rate). A resumable
 checkpoint is written every ``--checkpoint-every`` steps; the final weights go to ``--out``.
 """
@@ -30,11 +30,11 @@ import torch
 import torch.nn.functional as F
 
 from simulator.data.base import IGNORE_INDEX, NUM_CLASSES
-from simulator.metrics.segmentation.augment import AugmentConfig, augment_batch
-from simulator.metrics.segmentation.cache import build_cache
 from simulator.metrics.segmentation.evaluate import evaluate_model
 from simulator.metrics.segmentation.model import Segmenter, SegmenterConfig
-from simulator.metrics.segmentation.sampling import CropSampler
+from simulator.metrics.segmentation.training.augment import AugmentConfig, augment_batch
+from simulator.metrics.segmentation.training.cache import build_cache
+from simulator.metrics.segmentation.training.sampling import CropSampler
 from simulator.metrics.segmentation.weights_io import save_weights
 from source_codecs.training import AUTOCAST_CHOICES, use_bf16
 
@@ -263,11 +263,11 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m simulator.metrics.segmentation.train``."""
+    """Entry point of ``python -m simulator.metrics.segmentation.training.train``."""
     argv = sys.argv[1:] if argv is None else argv
     train(
         parse_args(argv),
-        command="python -m simulator.metrics.segmentation.train " + shlex.join(argv),
+        command="python -m simulator.metrics.segmentation.training.train " + shlex.join(argv),
     )
     return 0
 

@@ -13,16 +13,16 @@ import torch
 
 from channels import Channel, ChannelConfigError, make_channel
 from channels.phy import FECConfig
-from simulator.analog import AnalogTransport
 from simulator.config import Config, ConfigError
 from simulator.data import DataConfigError, Sample, make_source
-from simulator.digital import DigitalTransport, ReferenceTransport
-from simulator.gallery import gallery_snrs, thumbnail_png
-from simulator.layered import LayeredTransport
-from simulator.results import THUMBNAIL_KEY
-from simulator.scoring import Scorer, metric_batch_size
-from simulator.sweep import SweepPoint, derive_seed, num_channel_symbols
-from simulator.transport import Delivery, LinkSetup, Plan, Transport
+from simulator.link.analog import AnalogTransport
+from simulator.link.digital import DigitalTransport, ReferenceTransport
+from simulator.link.layered import LayeredTransport
+from simulator.link.scoring import Scorer, metric_batch_size
+from simulator.link.sweep import SweepPoint, derive_seed, num_channel_symbols
+from simulator.link.transport import Delivery, LinkSetup, Plan, Transport
+from simulator.output.gallery import gallery_snrs, thumbnail_png
+from simulator.output.results import THUMBNAIL_KEY
 from source_codecs import CodecBase, CodecConfigError, check_codec, make_codec
 from source_codecs.conformance import check_output_image
 from source_codecs.layered import LayeredCodec
@@ -42,9 +42,9 @@ def resolve_device(name: str) -> torch.device:
 @dataclass
 class PointResult:
     """A finished point: its ``summary.csv`` row and its ``per_image.csv`` rows. At the gallery's
-    SNRs (:func:`~simulator.gallery.gallery_snrs`) the first ``output.gallery_images`` per-image rows
-    also carry the PNG thumbnail of what the receiver showed (:data:`~simulator.results.THUMBNAIL_KEY`),
-    which :meth:`~simulator.results.ResultStore.write_point` stores as a file."""
+    SNRs (:func:`~simulator.output.gallery.gallery_snrs`) the first ``output.gallery_images`` per-image rows
+    also carry the PNG thumbnail of what the receiver showed (:data:`~simulator.output.results.THUMBNAIL_KEY`),
+    which :meth:`~simulator.output.results.ResultStore.write_point` stores as a file."""
 
     summary: dict[str, Any]
     per_image: list[dict[str, Any]]

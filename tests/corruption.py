@@ -1,5 +1,7 @@
 """Seeded stream corruption for robustness checks of decoders: truncations and bit flips.
 
+Test tooling, not product code: the decoder tests and ``benchmarks/classical_codecs.py`` import it.
+
 Channel errors reach a source decoder as a stream that ends early (lost tail) or has flipped bits.
 These are the kinds the fuzzing test and the codec benchmark feed through
 :func:`source_codecs.safe_decode`.

@@ -3,7 +3,7 @@
 - ``metrics_vs_snr``: the metrics as rows, the bandwidth ratios as columns, each panel a metric
   against SNR with one line per codec.
 - ``metrics_vs_rho`` (only when several bandwidth ratios were swept): the metrics as rows, a few SNRs
-  as columns (the lowest, a middle and the highest: :func:`~simulator.gallery.gallery_snrs`), each
+  as columns (the lowest, a middle and the highest: :func:`~simulator.output.gallery.gallery_snrs`), each
   panel a metric against the bandwidth ratio, on a log axis labelled with fractions (1/48, 1/24).
 
 With several channels each view is drawn once per channel (``metrics_vs_snr_<channel>``). Every figure
@@ -29,8 +29,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
-from simulator.gallery import gallery_snrs  # noqa: E402
-from simulator.results import CI_METRICS, ratio_label  # noqa: E402
+from simulator.output.gallery import gallery_snrs  # noqa: E402
+from simulator.output.results import CI_METRICS, ratio_label  # noqa: E402
 
 __all__ = ["FORMATS", "PLOT_METRICS", "REFERENCE", "plot_summary", "ratio_label", "summary_figures"]
 
