@@ -13,20 +13,24 @@ import re
 import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
+    with_config,
 )
+from typing_extensions import Required, TypedDict, is_typeddict
 
-from channels.phy import LDPC_RATE_RANGE, Modulation
+from channels.phy import LDPC_RATE_RANGE, MCS, FECConfig, Modulation
 from source_codecs.plugins import did_you_mean
 
 __all__ = [
@@ -37,8 +41,6 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "ExecutionConfig",
-    "FECSpec",
-    "FixedMCS",
     "LinkConfig",
     "OutputConfig",
     "SNRRange",
@@ -116,23 +118,57 @@ class CodecSpec(_Strict):
         return _display_name(self.name, self.params, self.label)
 
 
-class FixedMCS(_Strict):
-    """A fixed modulation and code rate (code_rate 1.0 with ``fec.code: none``); ``repetitions``
-    sends every codeword that many times (LLRs combined), for rates below 5G LDPC's 1/5."""
+@with_config(ConfigDict(extra="forbid"))
+class _MCSKeys(TypedDict, total=False):
+    """The keys of a fixed ``link.mcs`` / ``link.base_mcs``: a modulation and code rate (code_rate 1.0
+    with ``fec.code: none``); ``repetitions`` sends every codeword that many times (LLRs combined), for
+    rates below 5G LDPC's 1/5."""
 
-    modulation: Modulation
-    code_rate: float = Field(0.5, gt=0, le=1)
-    repetitions: int = Field(1, ge=1, le=32)
+    modulation: Required[Modulation]
+    code_rate: Annotated[float, Field(gt=0, le=1)]  # default 0.5
+    repetitions: Annotated[int, Field(ge=1, le=32)]  # default 1
 
 
-class FECSpec(_Strict):
-    """Channel code: 5G LDPC with codeword length ``n`` or none (uncoded blocks of ``n`` bits);
-    ``decoder`` picks the LDPC decoder (``auto``: the fast CPU decoder on the CPU, Sionna's on CUDA)."""
+@with_config(ConfigDict(extra="forbid"))
+class _FECKeys(TypedDict, total=False):
+    """The keys of ``link.fec`` (the other :class:`~channels.phy.FECConfig` fields keep their
+    defaults): 5G LDPC with codeword length ``n`` or none (uncoded blocks of ``n`` bits); ``decoder``
+    picks the LDPC decoder (``auto``: the fast CPU decoder on the CPU, Sionna's on CUDA)."""
 
-    code: Literal["ldpc5g", "none"] = "ldpc5g"
-    n: int = Field(1024, ge=64, le=8448)
-    iterations: int = Field(20, ge=1, le=200)
-    decoder: Literal["auto", "sionna", "fast"] = "auto"
+    code: Literal["ldpc5g", "none"]
+    n: Annotated[int, Field(ge=64, le=8448)]
+    iterations: Annotated[int, Field(ge=1, le=200)]
+    decoder: Literal["auto", "sionna", "fast"]
+
+
+def _mcs(keys: _MCSKeys) -> MCS:
+    """The MCS that validated ``keys`` name (``code_rate`` 0.5 unless given)."""
+    return MCS(**{"code_rate": 0.5, **keys})
+
+
+def _fec(keys: _FECKeys) -> FECConfig:
+    """The channel code that validated ``keys`` name (the other fields at their defaults)."""
+    return FECConfig(**keys)
+
+
+def _mcs_keys(mcs: Literal["auto"] | MCS) -> str | dict[str, Any]:
+    """``mcs`` as the configuration writes it: ``auto``, or every key of :class:`_MCSKeys`."""
+    return mcs if isinstance(mcs, str) else {k: getattr(mcs, k) for k in get_type_hints(_MCSKeys)}
+
+
+def _fec_keys(fec: FECConfig) -> dict[str, Any]:
+    """``fec`` as the configuration writes it: every key of :class:`_FECKeys`."""
+    return {k: getattr(fec, k) for k in get_type_hints(_FECKeys)}
+
+
+_MCSField = Annotated[
+    Literal["auto"] | Annotated[_MCSKeys, AfterValidator(_mcs)], PlainSerializer(_mcs_keys)
+]
+"""``link.mcs`` and ``link.base_mcs``: ``auto`` or a fixed :class:`~channels.phy.MCS` written as
+``{modulation, code_rate (0.5), repetitions (1)}``."""
+
+_FECField = Annotated[_FECKeys, AfterValidator(_fec), PlainSerializer(_fec_keys)]
+"""``link.fec``: a :class:`~channels.phy.FECConfig` written as ``{code, n, iterations, decoder}``."""
 
 
 class SNRRange(_Strict):
@@ -152,9 +188,9 @@ class LinkConfig(_Strict):
 
     bandwidth_ratio: list[Ratio] = Field(default_factory=lambda: [1 / 48, 1 / 24], min_length=1)
     snr_db: list[float] = Field(default_factory=lambda: [0, 2, 4, 6, 8, 10, 15, 20], min_length=1)
-    mcs: Literal["auto"] | FixedMCS = "auto"
-    base_mcs: Literal["auto"] | FixedMCS = "auto"
-    fec: FECSpec = Field(default_factory=FECSpec)
+    mcs: _MCSField = "auto"
+    base_mcs: _MCSField = "auto"
+    fec: _FECField = Field(default_factory=FECConfig)
     on_error: Literal["fallback", "decode"] = "fallback"
 
     @field_validator("bandwidth_ratio", mode="before")
@@ -173,7 +209,7 @@ class LinkConfig(_Strict):
     def _code_rate(self) -> LinkConfig:
         for key in ("mcs", "base_mcs"):
             mcs = getattr(self, key)
-            if not isinstance(mcs, FixedMCS):
+            if not isinstance(mcs, MCS):
                 continue
             if self.fec.code == "none" and mcs.code_rate != 1.0:
                 raise ValueError(f"link.{key}.code_rate must be 1.0 when link.fec.code is 'none'")
@@ -293,12 +329,15 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The configuration section (a pydantic model) inside a field's type, e.g. in ``list[CodecSpec]``."""
+def _section_keys(annotation: Any) -> dict[str, Any] | None:
+    """The keys, with their types, of the configuration section inside a field's type (a pydantic
+    model, e.g. in ``list[CodecSpec]``, or the keys of a mapping, e.g. ``link.fec``'s); None if none."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return {name: field.annotation for name, field in annotation.model_fields.items()}
+    if is_typeddict(annotation):
+        return get_type_hints(annotation)
     for arg in get_args(annotation):
-        found = _model_in(arg)
+        found = _section_keys(arg)
         if found is not None:
             return found
     return None
@@ -306,19 +345,18 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     """The valid keys of the section that holds the key at ``loc`` (an unknown key's location)."""
-    model: type[BaseModel] | None = Config
+    keys = _section_keys(Config)
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if model is not None else None
-        model = _model_in(field.annotation) if field is not None else None
-        if model is None:
+        keys = _section_keys(keys.get(part)) if keys is not None else None
+        if keys is None:
             return []
-    return list(model.model_fields)
+    return list(keys) if keys is not None else []
 
 
 def _format_error(err: dict[str, Any]) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p == "FixedMCS")))
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
     path = _key_path(loc) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -337,13 +375,15 @@ def _format_error(err: dict[str, Any]) -> str:
 
 
 def _is_other_union_branch(err: dict[str, Any]) -> bool:
-    """For ``mcs: auto | {modulation, code_rate}``: report only the branch the user meant."""
-    tags = [p for p in err["loc"] if isinstance(p, str) and ("literal[" in p or p == "FixedMCS")]
+    """For ``mcs: auto | {modulation, code_rate}``: report only the branch the user meant (the keys'
+    for a mapping, else ``auto``'s)."""
+    branches = ("literal[", "function-after[")  # pydantic's tags of the union's two members
+    tags = [p for p in err["loc"] if isinstance(p, str) and p.startswith(branches)]
     if not tags:
         return False
-    if "literal[" in tags[0]:
+    if tags[0].startswith("literal["):
         return isinstance(err.get("input"), dict)
-    return err["type"] == "model_type"
+    return err["type"] == "dict_type"
 
 
 def working_folder_importable() -> None:

@@ -12,14 +12,22 @@ from source_codecs.analog import AnalogCodec
 from source_codecs.base import CodecBase, SourceCodec, check_image
 from source_codecs.conformance import check_codec
 from source_codecs.errors import BudgetTooSmall, CodecConfigError, DecodeError
-from source_codecs.isolation import DecodeOutcome, DecodeStatus, SafeDecoder, safe_decode
+from source_codecs.isolation import (
+    DecodeOutcome,
+    DecodeStatus,
+    SafeDecoder,
+    safe_decode,
+    shared_decoder,
+)
 from source_codecs.params import Param
 from source_codecs.rate_control import fit_to_budget
+from source_codecs.recipe import CodecRecipe
 from source_codecs.registry import (
     available_codecs,
     check_codec_params,
     codec_class,
     codec_parameters,
+    codec_recipe,
     make_codec,
     register_codec,
 )
@@ -29,6 +37,7 @@ __all__ = [
     "BudgetTooSmall",
     "CodecBase",
     "CodecConfigError",
+    "CodecRecipe",
     "DecodeError",
     "DecodeOutcome",
     "DecodeStatus",
@@ -41,8 +50,10 @@ __all__ = [
     "check_image",
     "codec_class",
     "codec_parameters",
+    "codec_recipe",
     "fit_to_budget",
     "make_codec",
     "register_codec",
     "safe_decode",
+    "shared_decoder",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from source_codecs.errors import each_or_none
 from source_codecs.params import Param, resolve_params
+from source_codecs.recipe import CodecRecipe
 
 __all__ = ["GPU_BATCH", "CodecBase", "SourceCodec", "check_image", "network_batches"]
 
@@ -35,6 +36,10 @@ class CodecBase:
     ``device`` (a torch device name, ``"cpu"`` unless :meth:`to` says otherwise) is where a learned
     codec runs its networks; inputs and outputs stay NumPy / CPU tensors, and entropy coding stays on
     the CPU. Codecs without networks ignore it.
+
+    :attr:`recipe` (a :class:`~source_codecs.recipe.CodecRecipe`) is how to build the same codec again
+    in another process: its class and the arguments given to its constructor, recorded whatever the
+    subclass's own ``__init__`` takes.
     """
 
     name: ClassVar[str] = ""
@@ -42,10 +47,20 @@ class CodecBase:
     needs_labels: ClassVar[bool] = False
     parameters: ClassVar[Mapping[str, Param]] = {}
 
+    def __new__(cls, *args: Any, **params: Any) -> Self:
+        codec = super().__new__(cls)
+        codec._recipe = CodecRecipe.of(cls, *args, **params)
+        return codec
+
     def __init__(self, **params: Any) -> None:
         label = self.name or type(self).__qualname__  # a plug-in used by reference has no name
         self.params: dict[str, Any] = resolve_params(label, self.parameters, params)
         self.device = "cpu"
+
+    @property
+    def recipe(self) -> CodecRecipe:
+        """The class and constructor arguments this codec was built from (picklable)."""
+        return self._recipe
 
     def to(self, device: str) -> CodecBase:
         """Run this codec's networks on ``device`` (e.g. ``"cuda:0"``); returns the codec."""

@@ -12,7 +12,9 @@ over two pipes with :mod:`multiprocessing.connection`'s framing. Unlike :mod:`mu
 ``if __name__ == "__main__":`` guard is not run a second time; it is safe when the parent has imported
 torch or started threads. It gets the parent's ``sys.path``, so it can import every codec class the
 parent can, except one defined in the ``__main__`` script itself (such a class is refused with
-:class:`~source_codecs.errors.CodecConfigError`: move it into a module).
+:class:`~source_codecs.errors.CodecConfigError`: move it into a module). Each request carries the
+codec's :class:`~source_codecs.recipe.CodecRecipe` (its class by reference and its constructor
+arguments); the worker builds each recipe's codec once and reuses it.
 """
 
 from __future__ import annotations
@@ -30,11 +32,19 @@ from typing import Any, Literal
 
 import numpy as np
 
-from source_codecs.base import SourceCodec
+from source_codecs.base import CodecBase, SourceCodec
 from source_codecs.errors import CodecConfigError
-from source_codecs.registry import check_codec_params, codec_class
+from source_codecs.recipe import CodecRecipe
+from source_codecs.registry import codec_class, codec_recipe
 
-__all__ = ["DecodeOutcome", "DecodeStatus", "SafeDecoder", "safe_decode", "serve_pipes"]
+__all__ = [
+    "DecodeOutcome",
+    "DecodeStatus",
+    "SafeDecoder",
+    "safe_decode",
+    "serve_pipes",
+    "shared_decoder",
+]
 
 DecodeStatus = Literal["ok", "exception", "timeout", "crash", "bad_shape"]
 
@@ -61,25 +71,22 @@ class DecodeOutcome:
 
 
 class _CodecCache:
-    """Codec instances by (class, parameters), so that a codec's set-up (e.g. weights) is paid once."""
+    """Codec instances by recipe, so that a codec's set-up (e.g. weights) is paid once."""
 
     def __init__(self) -> None:
         self._codecs: dict[tuple[type, str], SourceCodec] = {}
 
-    def get(self, cls: type[SourceCodec], params: Mapping[str, Any]) -> SourceCodec:
-        key = (cls, repr(sorted(params.items())))
-        if key not in self._codecs:
-            self._codecs[key] = cls(**params)
-        return self._codecs[key]
+    def get(self, recipe: CodecRecipe) -> SourceCodec:
+        if recipe.key not in self._codecs:
+            self._codecs[recipe.key] = recipe.build()
+        return self._codecs[recipe.key]
 
 
-def _decode_checked(
-    codecs: _CodecCache, cls: type[SourceCodec], params: Mapping[str, Any], request: tuple
-) -> DecodeOutcome:
+def _decode_checked(codecs: _CodecCache, recipe: CodecRecipe, request: tuple) -> DecodeOutcome:
     """Decode in this process; an exception or a malformed output becomes the outcome's status."""
     data, height, width = request
     try:
-        image = codecs.get(cls, params).decode(data, height, width)
+        image = codecs.get(recipe).decode(data, height, width)
     except Exception as exc:
         return DecodeOutcome(None, "exception", f"{type(exc).__name__}: {exc}")
     expected = (height, width, 3)
@@ -94,7 +101,7 @@ def _decode_checked(
 
 
 def serve_pipes(read_fd: int, write_fd: int) -> None:
-    """The worker's loop, over two inherited pipe ends: (codec class, params, (data, H, W)) in,
+    """The worker's loop, over two inherited pipe ends: (codec recipe, (data, H, W)) in,
     :class:`DecodeOutcome` out; returns when the parent sends None or closes its end.
 
     Ctrl-C is left to the parent (which ends the worker), so an interrupted run prints no traceback from
@@ -112,8 +119,8 @@ def serve_pipes(read_fd: int, write_fd: int) -> None:
             return
         if message is None:
             return
-        cls, params, request = message
-        outbox.send(_decode_checked(codecs, cls, params, request))
+        recipe, request = message
+        outbox.send(_decode_checked(codecs, recipe, request))
 
 
 def _start_worker() -> tuple[subprocess.Popen, Connection, Connection]:
@@ -154,13 +161,17 @@ class SafeDecoder:
     the worker is also closed at interpreter exit, and ends by itself when its parent dies (its pipe
     closes).
 
+    :meth:`decode_with` decodes with a codec you hold (the worker builds the same codec once from its
+    :attr:`~source_codecs.base.CodecBase.recipe`); :meth:`decode` names the codec and its parameters.
+
     Example:
 
-    >>> from source_codecs import SafeDecoder
+    >>> from source_codecs import SafeDecoder, make_codec
     >>> with SafeDecoder() as decoder:
-    ...     outcome = decoder.decode("jpeg", {}, b"garbage", 64, 96, timeout_s=10)
-    >>> outcome.status
-    'exception'
+    ...     outcome = decoder.decode_with(make_codec("jpeg"), b"garbage", 64, 96, timeout_s=10)
+    ...     same = decoder.decode("jpeg", {}, b"garbage", 64, 96, timeout_s=10)
+    >>> outcome.status, same.status
+    ('exception', 'exception')
     """
 
     def __init__(self, start_timeout_s: float = 300.0) -> None:
@@ -188,42 +199,60 @@ class SafeDecoder:
         timeout_s: float = 20.0,
     ) -> DecodeOutcome:
         """Decode ``data`` with the codec ``codec`` (a registered name, a ``"package.module:Class"``
-        reference or a class) built from ``params``.
+        reference or a class) built from ``params``: :meth:`decode_with` of its recipe.
+
+        :param data: the stream, possibly corrupted; ``height``, ``width``, ``timeout_s`` and the
+            outcome: as :meth:`decode_with`.
+        :raises CodecConfigError: unknown codec name or invalid parameters (checked in this process),
+            or as :meth:`decode_with`.
+        """
+        cls = codec_class(codec) if isinstance(codec, str) else codec
+        # Bad parameters raise here, in the caller, not as a failure inside a worker.
+        return self.decode_with(codec_recipe(cls, params), data, height, width, timeout_s)
+
+    def decode_with(
+        self,
+        codec: CodecBase | CodecRecipe,
+        data: bytes,
+        height: int,
+        width: int,
+        timeout_s: float = 20.0,
+    ) -> DecodeOutcome:
+        """Decode ``data`` with a codec like ``codec`` (a codec, or its recipe): in this process for a
+        trusted decoder, else in the worker; either way from a codec built once from the recipe.
 
         :param data: the stream, possibly corrupted.
         :param height: H, pixels.
         :param width: W, pixels.
         :param timeout_s: the decode's time limit in seconds (worker start-up not included).
         :return: the outcome; never raises for anything the decoder does.
-        :raises CodecConfigError: unknown codec name, invalid parameters (checked in this process), or
-            an untrusted codec class defined in ``__main__`` (the worker cannot import it).
+        :raises CodecConfigError: an untrusted codec class defined in ``__main__`` (the worker cannot
+            import it).
         """
-        cls = codec_class(codec) if isinstance(codec, str) else codec
-        params = dict(params or {})
+        recipe = codec.recipe if isinstance(codec, CodecBase) else codec
+        cls = recipe.codec_class
         request = (bytes(data), int(height), int(width))
-        # Bad parameters raise here, in the caller, not as a failure inside a worker.
-        check_codec_params(cls, params)
         with self._lock:
-            if cls.trusted_decoder:
-                return _decode_checked(self._local, cls, params, request)
+            if getattr(cls, "trusted_decoder", False):
+                return _decode_checked(self._local, recipe, request)
             if cls.__module__ == "__main__":
                 raise CodecConfigError(
                     f"codec class {cls.__qualname__} is defined in the script being run "
                     "(__main__); the isolated decoder imports codec classes by module: move it "
                     "into a module of its own"
                 )
-            return self._decode_in_worker(cls, params, request, timeout_s)
+            return self._decode_in_worker(recipe, request, timeout_s)
 
     def _decode_in_worker(
-        self, cls: type[SourceCodec], params: dict[str, Any], request: tuple, timeout_s: float
+        self, recipe: CodecRecipe, request: tuple, timeout_s: float
     ) -> DecodeOutcome:
         outbox, inbox = self._ensure_worker()
         try:
-            outbox.send((cls, params, request))
+            outbox.send((recipe, request))
         except (BrokenPipeError, ConnectionResetError, EOFError):  # died since the last call
             self._stop(kill=True)
             outbox, inbox = self._ensure_worker()
-            outbox.send((cls, params, request))
+            outbox.send((recipe, request))
         if not inbox.poll(timeout_s):
             self._stop(kill=True)
             return DecodeOutcome(
@@ -294,6 +323,15 @@ _shared: SafeDecoder | None = None
 _shared_lock = threading.Lock()
 
 
+def shared_decoder() -> SafeDecoder:
+    """The process-wide :class:`SafeDecoder` (created on first use)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SafeDecoder()
+    return _shared
+
+
 def safe_decode(
     codec: str | type[SourceCodec],
     params: Mapping[str, Any] | None,
@@ -302,9 +340,9 @@ def safe_decode(
     width: int,
     timeout_s: float = 20.0,
 ) -> DecodeOutcome:
-    """Decode an untrusted stream in the process-wide :class:`SafeDecoder` (created on first use).
+    """Decode an untrusted stream in the :func:`shared_decoder` (:meth:`SafeDecoder.decode`).
 
-    :param codec: a registered codec name, a ``"package.module:Class"`` reference or a codec class.
+    :param codec: a registered codec name, a ``"package.module:ClassName"`` reference or a codec class.
     :param params: the codec's parameters, as given to :func:`make_codec`.
     :param data: the stream, possibly corrupted.
     :param height: H, pixels.
@@ -312,8 +350,4 @@ def safe_decode(
     :param timeout_s: the decode's time limit in seconds.
     :return: a :class:`DecodeOutcome`; ``image`` is uint8 [H, W, 3] when ``status == "ok"``.
     """
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = SafeDecoder()
-    return _shared.decode(codec, params, data, height, width, timeout_s)
+    return shared_decoder().decode(codec, params, data, height, width, timeout_s)

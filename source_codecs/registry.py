@@ -17,12 +17,14 @@ from source_codecs.base import CodecBase
 from source_codecs.errors import CodecConfigError
 from source_codecs.params import Param, resolve_params, unknown_parameter
 from source_codecs.plugins import did_you_mean, load_reference
+from source_codecs.recipe import CodecRecipe
 
 __all__ = [
     "available_codecs",
     "check_codec_params",
     "codec_class",
     "codec_parameters",
+    "codec_recipe",
     "make_codec",
     "register_codec",
 ]
@@ -138,6 +140,19 @@ def check_codec_params(codec: str | type[CodecBase], params: Mapping[str, Any] |
     resolve_params(label, declared, {k: v for k, v in params.items() if k in declared})
 
 
+def codec_recipe(
+    codec: str | type[CodecBase], params: Mapping[str, Any] | None = None
+) -> CodecRecipe:
+    """The recipe of a codec (a name, a ``"package.module:ClassName"`` reference or a class) with
+    YAML parameters, checked without building it.
+
+    :raises CodecConfigError: as :func:`make_codec`.
+    """
+    check_codec_params(codec, params)
+    cls = codec_class(codec) if isinstance(codec, str) else codec
+    return CodecRecipe.of(cls, **dict(params or {}))
+
+
 def make_codec(name: str, params: Mapping[str, Any] | None = None) -> CodecBase:
     """A codec instance from its name (or ``"package.module:ClassName"``) and YAML parameters.
 
@@ -145,8 +160,7 @@ def make_codec(name: str, params: Mapping[str, Any] | None = None) -> CodecBase:
         does not import, or a parameter that is unknown or not allowed (the message names it and the
         allowed values).
     """
-    check_codec_params(name, params)
-    return codec_class(name)(**dict(params or {}))
+    return codec_recipe(name, params).build()
 
 
 def _qualified(cls: type) -> str:

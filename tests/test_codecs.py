@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pickle
 import time
 from collections import Counter
 
@@ -15,6 +16,7 @@ from skimage.data import astronaut
 from source_codecs import (
     BudgetTooSmall,
     CodecConfigError,
+    CodecRecipe,
     DecodeError,
     SafeDecoder,
     SourceCodec,
@@ -63,6 +65,17 @@ class CrashingCodec(_MisbehavingCodec):
 class BadShapeCodec(_MisbehavingCodec):
     def decode(self, data, height, width):
         return np.zeros((height, width), dtype=np.float32)
+
+
+class FlatCodec(_MisbehavingCodec):
+    """Decodes to a flat image of ``level``, a keyword of its own constructor (not a Param)."""
+
+    def __init__(self, level: int = 0, **params) -> None:
+        super().__init__(**params)
+        self.level = level
+
+    def decode(self, data, height, width):
+        return np.full((height, width, 3), self.level, np.uint8)
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +298,21 @@ def test_close_ends_the_worker():
     assert own.worker_pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_decode_with_a_codec_builds_it_from_its_recipe_in_the_worker(decoder):
+    codec = make_codec("jpeg", {"quality": 40})
+    assert codec.recipe == CodecRecipe.of(type(codec), quality=40)
+    assert pickle.loads(pickle.dumps(codec.recipe)).build().params == codec.params
+    stream = codec.encode(IMAGE, None)
+    started = decoder.workers_started
+    outcome = decoder.decode_with(codec, stream, H, W)
+    assert outcome.ok and np.array_equal(outcome.image, codec.decode(stream, H, W))
+    assert decoder.decode_with(codec.recipe, stream[:50], H, W).status == "exception"
+    # The recipe holds what the constructor was given, its own keywords too.
+    flat = decoder.decode_with(FlatCodec(level=7), b"x", H, W, timeout_s=30)
+    assert flat.ok and np.all(flat.image == 7)
+    assert decoder.workers_started == started  # every decode went to the one worker
 
 
 def test_trusted_decoder_runs_in_process_with_the_same_checks(decoder):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from simulator.config import Config, ConfigError, SNRRange, load_config, parse_config
+from channels.phy import MCS, FECConfig
+from simulator.config import Config, ConfigError, SNRRange, dump_config, load_config, parse_config
 
 
 def problems(raw) -> list[str]:
@@ -92,3 +93,17 @@ def test_channel_list_and_roundtrip():
     again = parse_config(yaml.safe_load(yaml.safe_dump(config.model_dump(mode="json"))))
     assert again == config
     assert isinstance(Config(), Config)
+
+
+def test_link_mcs_and_fec_validate_into_the_phy_objects():
+    raw = {"mcs": {"modulation": "bpsk", "code_rate": 0.21, "repetitions": 4}, "fec": {"n": 2048}}
+    config = parse_config({"link": {**raw, "base_mcs": {"modulation": "qpsk"}}})
+    assert config.link.mcs == MCS("bpsk", 0.21, 4)
+    assert config.link.base_mcs == MCS("qpsk", 0.5)
+    assert config.link.fec == FECConfig(n=2048)
+    # Written back as the keys the configuration takes, and read back the same.
+    link = yaml.safe_load(dump_config(config))["link"]
+    assert link["mcs"] == {"modulation": "bpsk", "code_rate": 0.21, "repetitions": 4}
+    assert link["fec"] == {"code": "ldpc5g", "n": 2048, "iterations": 20, "decoder": "auto"}
+    assert Config.model_validate_json(config.model_dump_json()) == config
+    assert parse_config({}).link.fec == FECConfig() and parse_config({}).link.mcs == "auto"

@@ -20,7 +20,7 @@ import numpy as np
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint
 from simulator.link.transport import Delivery, Plan, Transport
-from source_codecs import SourceCodec, safe_decode
+from source_codecs import SourceCodec, shared_decoder
 
 __all__ = ["DigitalTransport", "ReferenceTransport"]
 
@@ -82,13 +82,8 @@ class DigitalTransport(Transport):
                 image, status = fallback, "crc_fail"
             else:
                 # Errors the CRC missed, or on_error: decode -> the decoder may meet a corrupted stream.
-                outcome = safe_decode(
-                    point.codec.name,
-                    point.codec.params,
-                    rx.data,
-                    height,
-                    width,
-                    self.decode_timeout_s,
+                outcome = shared_decoder().decode_with(
+                    self.codec, rx.data, height, width, self.decode_timeout_s
                 )
                 if outcome.image is None:
                     image, status = fallback, "decode_error"

@@ -128,12 +128,7 @@ class LinkSimulator:
             np.round(mean).clip(0, 255).astype(np.uint8), (*self.shape, 3)
         ).copy()
         link = config.link
-        self.fec = FECConfig(
-            code=link.fec.code,
-            n=link.fec.n,
-            iterations=link.fec.iterations,
-            decoder=link.fec.decoder,
-        )
+        self.fec: FECConfig = link.fec
         self.setup = LinkSetup(
             self.channels,
             self.fec,

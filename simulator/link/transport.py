@@ -24,7 +24,6 @@ from channels import Channel, channel_family
 from channels.base import channel_data_symbols
 from channels.phy import MCS, DigitalLink, FECConfig, LinkResult
 from channels.phy.adaptation import Layer, adapt_mcs
-from simulator.config import FixedMCS
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint, num_channel_symbols
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
@@ -151,8 +150,8 @@ class LinkSetup:
 
     channels: dict[str, Channel]
     fec: FECConfig
-    mcs: Literal["auto"] | FixedMCS
-    base_mcs: Literal["auto"] | FixedMCS
+    mcs: Literal["auto"] | MCS
+    base_mcs: Literal["auto"] | MCS
     on_error: str
     shape: tuple[int, int]
     fallback: np.ndarray
@@ -177,7 +176,7 @@ class LinkSetup:
             family = channel_family(self.channel(point))
             data = channel_data_symbols(self.channel(point), self.num_symbols(point))
             return adapt_mcs(point.snr_db, self.fec, family, data, layer)
-        return MCS(mcs.modulation, mcs.code_rate, mcs.repetitions)
+        return mcs
 
     def link(self, point: SweepPoint, layer: Layer = "single") -> DigitalLink:
         """The digital link of ``layer`` at ``point``, built once per (channel, MCS)."""

@@ -22,6 +22,7 @@ from functools import cache
 
 import numpy as np
 
+from source_codecs.base import SourceCodec
 from source_codecs.errors import BudgetTooSmall
 from source_codecs.isolation import SafeDecoder
 from source_codecs.registry import make_codec
@@ -37,6 +38,12 @@ def _decoder() -> SafeDecoder:
     return SafeDecoder()
 
 
+@cache
+def _residual_codec(name: str) -> SourceCodec:
+    """The residual codec ``name`` with its default parameters, built once."""
+    return make_codec(name)
+
+
 def residual_image(image: np.ndarray, base: np.ndarray) -> np.ndarray:
     """The residual as an 8-bit image: uint8 [H, W, 3] = clip(round((image - base) / 2) + 128)."""
     r = image.astype(np.int16) - base.astype(np.int16)
@@ -47,7 +54,7 @@ def encode_residual(image: np.ndarray, base: np.ndarray, max_bytes: int, codec: 
     """The enhancement layer of ``image`` over ``base`` (both uint8 [H, W, 3]) in at most
     ``max_bytes`` bytes; empty when ``codec`` cannot go that low."""
     try:
-        return make_codec(codec).encode(residual_image(image, base), max_bytes)
+        return _residual_codec(codec).encode(residual_image(image, base), max_bytes)
     except BudgetTooSmall:
         return b""
 
@@ -56,7 +63,7 @@ def decode_residual(data: bytes, base: np.ndarray, codec: str) -> np.ndarray | N
     """``base`` (uint8 [H, W, 3]) refined by the enhancement layer ``data``; None if the layer does not
     decode (the receiver then shows the base)."""
     height, width = base.shape[:2]
-    outcome = _decoder().decode(codec, None, data, height, width, _DECODE_TIMEOUT_S)
+    outcome = _decoder().decode_with(_residual_codec(codec), data, height, width, _DECODE_TIMEOUT_S)
     if not outcome.ok:
         return None
     refined = base.astype(np.int16) + 2 * (outcome.image.astype(np.int16) - 128)

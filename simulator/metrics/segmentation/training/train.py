@@ -22,6 +22,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +114,56 @@ def lr_factor(progress: float) -> float:
     return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
 
 
+@dataclass(frozen=True)
+class _Scenes:
+    """The scenes held in memory: uint8 images [N, H, W, 3] and uint8 trainIds [N, H, W] (255 =
+    ignore), for training and for validation."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+
+
+@dataclass
+class _Run:
+    """A training run in progress: what it trains, and where it stands.
+
+    ``step`` and ``elapsed`` (training seconds) are cumulative over resumes; the learning-rate
+    schedule counts from ``step0`` and ``elapsed0`` (the resume point with ``--restart-schedule``,
+    else 0). ``loss`` is the exponentially smoothed training loss (NaN before the first step).
+    """
+
+    config: SegmenterConfig
+    model: Segmenter
+    optimizer: torch.optim.Optimizer
+    weights: torch.Tensor  # float32 [NUM_CLASSES], on the training device
+    sampler: CropSampler
+    rng: np.random.Generator
+    bf16: bool
+    step: int = 0
+    elapsed: float = 0.0
+    loss: float = math.nan
+    history: list[dict[str, float]] = field(default_factory=list)
+    step0: int = 0
+    elapsed0: float = 0.0
+
+
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
+
+
+def _checkpoint(path: Path, run: _Run, args: argparse.Namespace) -> None:
+    """Write ``run``'s resumable checkpoint to ``path``."""
+    _save_checkpoint(path, {
+        "config": run.config.to_dict(), "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "rng": run.rng.bit_generator.state, "step": run.step, "elapsed": run.elapsed,
+        "loss": run.loss, "history": run.history, "args": vars(args),
+    })  # fmt: skip
 
 
 def _restore(
@@ -135,6 +181,57 @@ def _restore(
     optimizer.load_state_dict(ckpt["optimizer"])
     rng.bit_generator.state = ckpt["rng"]
     return ckpt["step"], ckpt["elapsed"], ckpt["loss"], ckpt["history"]
+
+
+def _load_scenes(args: argparse.Namespace, log: Callable[[str], None]) -> _Scenes:
+    """Generate the ``--num-scenes`` training and ``--num-val`` validation scenes."""
+    t0 = time.perf_counter()
+    images, labels = build_cache(
+        "train", args.num_scenes, args.height, args.width, args.seed, args.workers
+    )
+    val_images, val_labels = build_cache(
+        "val", args.num_val, args.height, args.width, args.seed, args.workers
+    )
+    log(
+        f"generated {len(images)} train + {len(val_images)} val scenes in {time.perf_counter() - t0:.0f} s"
+    )
+    return _Scenes(images, labels, val_images, val_labels)
+
+
+def _start(
+    args: argparse.Namespace, labels: np.ndarray, device: torch.device, log: Callable[[str], None]
+) -> _Run:
+    """A new run on ``device`` (seeded by ``--seed``), or the one ``--resume`` names.
+
+    :param labels: uint8 trainIds [N, H, W] of the training scenes (class weights, crop sampling).
+    """
+    config = SegmenterConfig(
+        widths=tuple(args.widths), decoder_width=args.decoder_width, full_width=args.full_width
+    )
+    torch.manual_seed(args.seed)
+    model = Segmenter(config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    weights = class_weights(labels, cap=args.weight_cap).to(device)
+    sampler = CropSampler(labels, NUM_CLASSES, rare_prob=args.rare_crop_prob)
+    bf16 = use_bf16(args.autocast, device)
+    log(f"class weights {[round(w, 2) for w in weights.tolist()]}; rare classes "
+        f"{sampler.rare_classes.tolist()} (crop prob {args.rare_crop_prob}); bf16 autocast {bf16}")  # fmt: skip
+    run = _Run(config, model, optimizer, weights, sampler, np.random.default_rng(args.seed), bf16)
+    if args.resume is not None:
+        run.step, run.elapsed, run.loss, run.history = _restore(
+            args.resume, config, model, optimizer, run.rng
+        )
+        log(f"resumed from {args.resume} at step {run.step}")
+    if args.restart_schedule:  # steps and time stay cumulative
+        run.step0, run.elapsed0 = run.step, run.elapsed
+    return run
+
+
+def _validate(run: _Run, scenes: _Scenes, device: torch.device) -> float:
+    """mIoU of ``run``'s model on the validation scenes (the model is left in training mode)."""
+    cm = evaluate_model(run.model.eval(), scenes.val_images, scenes.val_labels, device)
+    run.model.train()
+    return cm.miou()
 
 
 def _train_step(
@@ -156,6 +253,71 @@ def _train_step(
     return loss.item()
 
 
+def _batch_step(
+    args: argparse.Namespace,
+    run: _Run,
+    scenes: _Scenes,
+    augment: AugmentConfig,
+    device: torch.device,
+    lr: float,
+) -> float:
+    """Draw and augment one batch of ``--batch`` scenes and take one step at learning rate ``lr``;
+    returns the loss."""
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    idx, centres = zip(*(run.sampler.draw(run.rng) for _ in range(args.batch)), strict=True)
+    images, labels = [scenes.images[i] for i in idx], [scenes.labels[i] for i in idx]
+    x, y = augment_batch(images, labels, augment, run.rng, list(centres))
+    return _train_step(run.model, run.optimizer, x.to(device), y.to(device), run.weights, run.bf16)
+
+
+def _train_loop(
+    args: argparse.Namespace,
+    run: _Run,
+    scenes: _Scenes,
+    device: torch.device,
+    log: Callable[[str], None],
+) -> None:
+    """Step until ``--steps`` steps or ``--max-minutes`` have passed since the schedule's start,
+    checkpointing, logging and validating along the way."""
+    checkpoint_path = args.checkpoint or args.out.with_suffix(".ckpt")
+    augment = AugmentConfig(crop=tuple(args.crop) if args.crop else None)
+    run.model.train()
+    t_start = time.perf_counter() - run.elapsed
+    limit = math.inf if args.max_minutes is None else 60 * args.max_minutes
+    end_step, end_time = run.step0 + args.steps, run.elapsed0 + limit
+    while run.step < end_step and run.elapsed < end_time:
+        # With a time budget the schedule follows whichever runs out first, steps or time, so
+        # that the learning rate has annealed when the budget ends (not reproducible bit for bit).
+        progress = max((run.step - run.step0) / args.steps, (run.elapsed - run.elapsed0) / limit)
+        value = _batch_step(args, run, scenes, augment, device, args.lr * lr_factor(progress))
+        run.step += 1
+        run.elapsed = time.perf_counter() - t_start
+        run.loss = value if math.isnan(run.loss) else 0.95 * run.loss + 0.05 * value
+        if run.step % args.checkpoint_every == 0 or run.step == end_step or run.elapsed >= end_time:
+            _checkpoint(checkpoint_path, run, args)
+        if run.step % args.log_every == 0 or run.step == end_step:
+            lr = run.optimizer.param_groups[0]["lr"]
+            log(f"step {run.step}/{end_step}  loss {run.loss:.4f}  lr {lr:.2e}  "
+                f"{run.step * args.batch / run.elapsed:.1f} img/s  {run.elapsed / 60:.1f} min")  # fmt: skip
+        if run.step % args.eval_every == 0 and run.step < end_step:
+            miou = _validate(run, scenes, device)
+            run.history.append({"step": run.step, "loss": run.loss, "val_miou": miou})
+            log(f"step {run.step}: val mIoU {miou:.4f}")
+
+
+def _summary(args: argparse.Namespace, run: _Run, val_miou: float, command: str) -> dict[str, Any]:
+    """The record stored with the weights: what ran, for how long, and how well it validated."""
+    return {
+        "command": command,
+        "steps": run.step, "planned_steps": args.steps, "batch": args.batch,
+        "train_seconds": round(run.elapsed, 1),
+        "final_loss": round(run.loss, 4), "val_miou": round(val_miou, 4),
+        "num_scenes": args.num_scenes, "num_val": args.num_val, "size": [args.height, args.width],
+        "crop": list(args.crop) if args.crop else None, "history": run.history,
+    }  # fmt: skip
+
+
 def train(
     args: argparse.Namespace,
     log: Callable[[str], None] = print,
@@ -171,93 +333,14 @@ def train(
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    checkpoint_path = args.checkpoint or args.out.with_suffix(".ckpt")
-    config = SegmenterConfig(
-        widths=tuple(args.widths), decoder_width=args.decoder_width, full_width=args.full_width
-    )
-    crop = tuple(args.crop) if args.crop else None
-    augment = AugmentConfig(crop=crop)
-
-    t0 = time.perf_counter()
-    images, labels = build_cache(
-        "train", args.num_scenes, args.height, args.width, args.seed, args.workers
-    )
-    val_images, val_labels = build_cache(
-        "val", args.num_val, args.height, args.width, args.seed, args.workers
-    )
-    log(
-        f"generated {len(images)} train + {len(val_images)} val scenes in {time.perf_counter() - t0:.0f} s"
-    )
-
-    torch.manual_seed(args.seed)
-    model = Segmenter(config).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    weights = class_weights(labels, cap=args.weight_cap).to(device)
-    sampler = CropSampler(labels, NUM_CLASSES, rare_prob=args.rare_crop_prob)
-    bf16 = use_bf16(args.autocast, device)
-    log(f"class weights {[round(w, 2) for w in weights.tolist()]}; rare classes "
-        f"{sampler.rare_classes.tolist()} (crop prob {args.rare_crop_prob}); bf16 autocast {bf16}")  # fmt: skip
-    rng = np.random.default_rng(args.seed)
-    step, elapsed, loss_avg, history = 0, 0.0, math.nan, []
-    if args.resume is not None:
-        step, elapsed, loss_avg, history = _restore(args.resume, config, model, optimizer, rng)
-        log(f"resumed from {args.resume} at step {step}")
-    # The schedule counts from here with --restart-schedule; steps and time stay cumulative.
-    step0, elapsed0 = (step, elapsed) if args.restart_schedule else (0, 0.0)
-
-    def checkpoint() -> None:
-        _save_checkpoint(checkpoint_path, {
-            "config": config.to_dict(), "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "rng": rng.bit_generator.state, "step": step, "elapsed": elapsed, "loss": loss_avg,
-            "history": history, "args": vars(args),
-        })  # fmt: skip
-
-    def validate() -> float:
-        cm = evaluate_model(model.eval(), val_images, val_labels, device)
-        model.train()
-        return cm.miou()
-
-    model.train()
-    t_start = time.perf_counter() - elapsed
-    limit = math.inf if args.max_minutes is None else 60 * args.max_minutes
-    end_step, end_time = step0 + args.steps, elapsed0 + limit
-    while step < end_step and elapsed < end_time:
-        # With a time budget the schedule follows whichever runs out first, steps or time, so
-        # that the learning rate has annealed when the budget ends (not reproducible bit for bit).
-        progress = max((step - step0) / args.steps, (elapsed - elapsed0) / limit)
-        for group in optimizer.param_groups:
-            group["lr"] = args.lr * lr_factor(progress)
-        idx, centres = zip(*(sampler.draw(rng) for _ in range(args.batch)), strict=True)
-        x, y = augment_batch(
-            [images[i] for i in idx], [labels[i] for i in idx], augment, rng, list(centres)
-        )
-        value = _train_step(model, optimizer, x.to(device), y.to(device), weights, bf16)
-        step += 1
-        elapsed = time.perf_counter() - t_start
-        loss_avg = value if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * value
-        if step % args.checkpoint_every == 0 or step == end_step or elapsed >= end_time:
-            checkpoint()
-        if step % args.log_every == 0 or step == end_step:
-            lr = optimizer.param_groups[0]["lr"]
-            log(f"step {step}/{end_step}  loss {loss_avg:.4f}  lr {lr:.2e}  "
-                f"{step * args.batch / elapsed:.1f} img/s  {elapsed / 60:.1f} min")  # fmt: skip
-        if step % args.eval_every == 0 and step < end_step:
-            miou = validate()
-            history.append({"step": step, "loss": loss_avg, "val_miou": miou})
-            log(f"step {step}: val mIoU {miou:.4f}")
-
-    val_miou = validate()
-    history.append({"step": step, "loss": loss_avg, "val_miou": val_miou})
-    summary = {
-        "command": command,
-        "steps": step, "planned_steps": args.steps, "batch": args.batch, "train_seconds": round(elapsed, 1),
-        "final_loss": round(loss_avg, 4), "val_miou": round(val_miou, 4),
-        "num_scenes": args.num_scenes, "num_val": args.num_val, "size": [args.height, args.width],
-        "crop": list(crop) if crop else None, "history": history,
-    }  # fmt: skip
-    save_weights(args.out, model.cpu(), summary)
-    log(f"done: {step} steps in {elapsed / 60:.1f} min, loss {loss_avg:.4f}, "
+    scenes = _load_scenes(args, log)
+    run = _start(args, scenes.labels, device, log)
+    _train_loop(args, run, scenes, device, log)
+    val_miou = _validate(run, scenes, device)
+    run.history.append({"step": run.step, "loss": run.loss, "val_miou": val_miou})
+    summary = _summary(args, run, val_miou, command)
+    save_weights(args.out, run.model.cpu(), summary)
+    log(f"done: {run.step} steps in {run.elapsed / 60:.1f} min, loss {run.loss:.4f}, "
         f"val mIoU {val_miou:.4f} on {args.num_val} scenes -> {args.out}")  # fmt: skip
     return summary
 
