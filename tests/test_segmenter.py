@@ -93,6 +93,20 @@ def test_rare_class_crops_contain_the_rare_class():
     assert all(c is None for _, c in draws) and {i for i, _ in draws} == set(range(6))
 
 
+def test_focus_weights_steer_rare_draws():
+    rng = np.random.default_rng(1)
+    labels = np.zeros((6, 64, 128), dtype=np.uint8)
+    labels[:, 32:] = 1
+    labels[4, 60:62, 120:123] = 12
+    labels[2, 5:7, 3:5] = 17
+    sampler = CropSampler(labels, 19, rare_prob=1.0, class_weights={12: 9.0})
+    hits = [labels[i][c] for i, c in (sampler.draw(rng) for _ in range(400))]
+    assert 0.85 < np.mean(np.array(hits) == 12) < 0.95  # 9:1 odds, 0.9 expected
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "x.pt", "--focus-class", "unicorn=2"])
+    assert parse_args(["--out", "x.pt", "--focus-class", "rider=3"]).focus_weights == {12: 3.0}
+
+
 def test_missing_weights_raise_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="segmentation.train"):
         load_segmenter(path=tmp_path / "nope.pt")

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from simulator.data.base import IGNORE_INDEX, NUM_CLASSES
+from simulator.data.base import CITYSCAPES_CLASSES, IGNORE_INDEX, NUM_CLASSES
 from simulator.metrics.segmentation.evaluate import evaluate_model
 from simulator.metrics.segmentation.model import Segmenter, SegmenterConfig
 from simulator.metrics.segmentation.training.augment import AugmentConfig, augment_batch
@@ -75,12 +75,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="bf16 autocast (auto: on CUDA, and on a CPU with native bf16 kernels)")  # fmt: skip
     p.add_argument("--rare-crop-prob", type=float, default=0.0,
                    help="probability that a training crop is centred on a pixel of a rare class")  # fmt: skip
+    p.add_argument("--focus-class", action="append", default=[], metavar="NAME=W",
+                   help="draw crops centred on this class W times as often as on other rare "
+                        "classes (repeatable, e.g. --focus-class rider=3)")  # fmt: skip
     p.add_argument("--weight-cap", type=float, default=4.0,
                    help="upper clip of the class weights of the cross-entropy")  # fmt: skip
     p.add_argument("--max-minutes", type=float, default=None,
                    help="training-time budget: the learning rate anneals by then and training "
                         "stops, even if steps remain (the steps done are recorded)")  # fmt: skip
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.focus_weights = _focus_weights(p, args.focus_class)
+    return args
+
+
+def _focus_weights(parser: argparse.ArgumentParser, items: list[str]) -> dict[int, float]:
+    """``["rider=3", ...]`` as {trainId: weight}; a bad item is a usage error (exit 2)."""
+    weights: dict[int, float] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = 0.0
+        if name not in CITYSCAPES_CLASSES or weight <= 0:
+            parser.error(f"--focus-class {item!r}: expected CLASS=WEIGHT with a class of "
+                         f"{', '.join(CITYSCAPES_CLASSES)} and a positive weight")  # fmt: skip
+        weights[CITYSCAPES_CLASSES.index(name)] = weight
+    return weights
 
 
 def class_weights(
@@ -212,10 +233,12 @@ def _start(
     model = Segmenter(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     weights = class_weights(labels, cap=args.weight_cap).to(device)
-    sampler = CropSampler(labels, NUM_CLASSES, rare_prob=args.rare_crop_prob)
+    sampler = CropSampler(
+        labels, NUM_CLASSES, rare_prob=args.rare_crop_prob, class_weights=args.focus_weights
+    )
     bf16 = use_bf16(args.autocast, device)
     log(f"class weights {[round(w, 2) for w in weights.tolist()]}; rare classes "
-        f"{sampler.rare_classes.tolist()} (crop prob {args.rare_crop_prob}); bf16 autocast {bf16}")  # fmt: skip
+        f"{sampler.rare_classes.tolist()} (crop prob {args.rare_crop_prob}, draw weights {args.focus_weights}); bf16 autocast {bf16}")  # fmt: skip
     run = _Run(config, model, optimizer, weights, sampler, np.random.default_rng(args.seed), bf16)
     if args.resume is not None:
         run.step, run.elapsed, run.loss, run.history = _restore(
