@@ -159,7 +159,7 @@ def slim_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
     return {"state": {}, "param_groups": state["param_groups"]}
 
 
-WEIGHT_KEYS = ("model", "disc")
+WEIGHT_KEYS = ("model", "disc", "critic")
 """Top-level keys of a trainer's ``state()`` that hold networks' ``state_dict()``."""
 
 SLIM_MIN_ELEMENTS = 1024

@@ -388,3 +388,37 @@ def test_training_continues_from_a_slim_checkpoint(resumed_run, tmp_path) -> Non
     # One Adam step moves a weight by at most the learning rate, 2e-4 (restarted Adam: about it).
     halved = [k for k, v in committed["model"].items() if v.dtype == torch.float16]
     assert halved and max((continued["model"][k] - start[k]).abs().max() for k in halved) < 3e-4
+
+
+def test_segmentation_critic_learns_and_steers_the_generator(resumed_run) -> None:
+    from source_codecs.semantic_gan.critic import SegmentationCritic, critic_loss
+
+    # The critic alone learns a fixed two-class crop (with ignore pixels left out of the loss).
+    torch.manual_seed(0)
+    image = torch.rand(2, 3, 32, 64) * 2 - 1
+    labels = torch.zeros(2, 32, 64, dtype=torch.long)
+    labels[:, :, 32:] = 13
+    image[:, 0, :, 32:] += 1.0  # class 13 is redder
+    labels[:, :4] = 255
+    critic = SegmentationCritic(8)
+    opt = torch.optim.Adam(critic.parameters(), 1e-2)
+    for _ in range(40):
+        loss = critic_loss(critic(image), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    pred = critic.eval()(image).argmax(1)
+    assert (pred[:, 4:] == labels[:, 4:]).float().mean() > 0.95
+    assert critic_loss(torch.zeros(1, 19, 8, 8), torch.full((1, 8, 8), 255)).item() == 0.0
+    # In a training run its loss on generated crops joins the generator's after the warm-up, and
+    # the critic (its weights and its step count) is part of the resumable checkpoint.
+    args = ["--rate", "low", "--crop-height", "32", "--crop-width", "64", "--ngf", "2"]
+    args += ["--encoder-width", "4", "--ndf", "4", "--workers", "0", "--lambda-seg", "1"]
+    args += ["--critic-width", "4", "--seg-warmup", "1"]
+    first, second, out = resumed_run(train_main, args, height=32, width=64)
+    assert (first["critic_steps"], second["critic_steps"]) == (2, 3)
+    assert any(not torch.equal(first["critic"][k], v) for k, v in second["critic"].items())
+    steps = {line.split()[1]: line for line in (out / "train.log").read_text().splitlines()
+             if line.startswith("step ")}  # fmt: skip
+    assert "seg_real=" in steps["1"] and "seg_fake=" not in steps["1"]
+    assert "seg_fake=" in steps["3"]

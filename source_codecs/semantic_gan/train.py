@@ -3,7 +3,10 @@
 ``python -m source_codecs.semantic_gan.train --data DIR --rate low --out runs/sg_low`` trains on
 ``DIR/*.png`` + ``DIR/labels/*.png`` (see ``python -m simulator.data.export``) with the SPADE
 recipe: hinge GAN loss on a conditional multi-scale patch discriminator, discriminator feature
-matching, the ST-LPIPS perceptual loss and an L1 term; Adam(0, 0.9). The latent symbols' histogram
+matching, the ST-LPIPS perceptual loss and an L1 term; Adam(0, 0.9). With ``--lambda-seg`` > 0 a
+segmentation critic (:mod:`~source_codecs.semantic_gan.critic`) learns to segment the real crops and,
+after ``--seg-warmup`` of its own steps, its cross-entropy on the generated crops joins the
+generator's loss (weight ``lambda_seg``), so that each class stays recognisable. The latent symbols' histogram
 is accumulated for the entropy coder. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds
 everything needed to continue (``--resume``); at the end ``OUT/weights.pt`` is the fp16 weights file
 the codec loads (copy it to ``source_codecs/semantic_gan/weights/semantic_gan_<rate>.pt``).
@@ -33,6 +36,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from source_codecs import training
+from source_codecs.semantic_gan.critic import SegmentationCritic, critic_loss
 from source_codecs.semantic_gan.dataset import PairFolder
 from source_codecs.semantic_gan.discriminator import MultiscaleDiscriminator
 from source_codecs.semantic_gan.loss import (
@@ -69,6 +73,9 @@ class TrainOptions:
     lambda_lpips: float = 10.0
     lambda_l1: float = 1.0
     lambda_rate: float = 0.0
+    lambda_seg: float = 0.0
+    critic_width: int = 32
+    seg_warmup: int = 500
     gan_start: int = 0
     erase_prob: float = 0.1
     checkpoint_every: int = 500
@@ -104,6 +111,11 @@ class _Trainer:
         params = [*self.model.parameters(), self.rate_logits]
         self.opt_g = torch.optim.Adam(params, opts.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), opts.lr, betas=betas)
+        self.critic: SegmentationCritic | None = None
+        if opts.lambda_seg > 0:
+            self.critic = SegmentationCritic(opts.critic_width).to(self.device).train()
+            self.opt_c = torch.optim.Adam(self.critic.parameters(), 10 * opts.lr)
+        self.critic_steps = 0
         self.step = 0
 
     def autocast(self) -> torch.autocast:
@@ -143,6 +155,8 @@ class _Trainer:
             loss_d.backward()
             self.opt_d.step()
             logs["d"] = loss_d.item()
+        if self.critic is not None:
+            logs["seg_real"] = self.critic_step(image, labels)
         with self.autocast():
             fake_f = fake.float()
             loss = opts.lambda_l1 * (fake_f - image).abs().mean()
@@ -163,15 +177,36 @@ class _Trainer:
                 fm = feature_matching_loss(real_feats, fake_feats)
                 loss = loss + g_adv + opts.lambda_fm * fm
                 logs["g_adv"], logs["fm"] = g_adv.item(), fm.item()
+            if self.critic is not None and self.critic_steps > opts.seg_warmup:
+                self.critic.eval()  # batch statistics of real images only
+                seg = critic_loss(self.critic(fake), labels)
+                self.critic.train()
+                loss = loss + opts.lambda_seg * seg
+                logs["seg_fake"] = seg.item()
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
         self.step += 1
         return logs
 
+    def critic_step(self, image: torch.Tensor, labels: torch.Tensor) -> float:
+        """One update of the segmentation critic on real crops; returns its cross-entropy."""
+        with self.autocast():
+            loss = critic_loss(self.critic(image), labels)
+        self.opt_c.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_c.step()
+        self.critic_steps += 1
+        return loss.item()
+
     def state(self) -> dict[str, Any]:
         """Everything :meth:`restore` needs to continue the run."""
+        critic = {}
+        if self.critic is not None:
+            critic = {"critic": self.critic.state_dict(), "opt_c": self.opt_c.state_dict(),
+                      "critic_steps": self.critic_steps}  # fmt: skip
         return {
+            **critic,
             "step": self.step,
             "model": self.model.state_dict(),
             "disc": self.disc.state_dict(),
@@ -194,6 +229,10 @@ class _Trainer:
         else:  # a checkpoint from before the rate term: its optimiser lacks the logits
             self.opt_g.load_state_dict(_with_new_param(state["opt_g"], self.opt_g))
         self.opt_d.load_state_dict(state["opt_d"])
+        if self.critic is not None and "critic" in state:  # else the critic starts afresh
+            self.critic.load_state_dict(state["critic"])
+            self.opt_c.load_state_dict(state["opt_c"])
+            self.critic_steps = state["critic_steps"]
         training.set_rng_state(state["rng"])
 
 
