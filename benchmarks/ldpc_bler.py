@@ -188,15 +188,17 @@ def plot(curves: list[Curve], path: Path) -> None:
             ax = axes[row][col]
             for c in (c for c in curves if c.family == family and c.n == n):
                 snr = [p.snr_db for p in c.points]
-                for d, style in ((0, "-"), (1, "--")):
+                for d, style, marker in ((0, "-", "o"), (1, "--", "x")):
                     bler = [max(p.errors[d], 0.5) / p.codewords for p in c.points]
                     label = f"{c.mcs.name} {'Sionna' if d == 0 else 'fast'}"
-                    ax.semilogy(snr, bler, style, marker="o", ms=3, color=colours[c.mcs.name],
+                    ax.semilogy(snr, bler, style, marker=marker, ms=4, color=colours[c.mcs.name],
                                 label=label)  # fmt: skip
             ax.set(title=f"{family}, n={n}", xlabel="Es/N0 (dB)", ylabel="BLER")
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=6, ncol=2)
-    fig.suptitle("5G LDPC, 20 iterations: Sionna (solid) vs fast decoder (dashed), same LLRs")
+    fig.suptitle(
+        "5G LDPC, 20 iterations, same LLRs:\nSionna (solid, o) vs fast decoder (dashed, x)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
