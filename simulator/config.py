@@ -151,8 +151,9 @@ def _fec(keys: _FECKeys) -> FECConfig:
     return FECConfig(**keys)
 
 
-def _mcs_keys(mcs: Literal["auto"] | MCS) -> str | dict[str, Any]:
-    """``mcs`` as the configuration writes it: ``auto``, or every key of :class:`_MCSKeys`."""
+def _mcs_keys(mcs: Literal["auto", "envelope"] | MCS) -> str | dict[str, Any]:
+    """``mcs`` as the configuration writes it: ``auto`` (or ``envelope``), or every key of
+    :class:`_MCSKeys`."""
     return mcs if isinstance(mcs, str) else {k: getattr(mcs, k) for k in get_type_hints(_MCSKeys)}
 
 
@@ -166,6 +167,13 @@ _MCSField = Annotated[
 ]
 """``link.mcs`` and ``link.base_mcs``: ``auto`` or a fixed :class:`~channels.phy.MCS` written as
 ``{modulation, code_rate (0.5), repetitions (1)}``."""
+
+_EnvelopeMCSField = Annotated[
+    Literal["auto", "envelope"] | Annotated[_MCSKeys, AfterValidator(_mcs)],
+    PlainSerializer(_mcs_keys),
+]
+"""``link.mcs``: as :data:`_MCSField`, or ``envelope`` (every MCS of the set tried at each point,
+the best by ``link.envelope_metric`` reported)."""
 
 _FECField = Annotated[_FECKeys, AfterValidator(_fec), PlainSerializer(_fec_keys)]
 """``link.fec``: a :class:`~channels.phy.FECConfig` written as ``{code, n, iterations, decoder}``."""
@@ -188,8 +196,9 @@ class LinkConfig(_Strict):
 
     bandwidth_ratio: list[Ratio] = Field(default_factory=lambda: [1 / 48, 1 / 24], min_length=1)
     snr_db: list[float] = Field(default_factory=lambda: [0, 2, 4, 6, 8, 10, 15, 20], min_length=1)
-    mcs: _MCSField = "auto"
+    mcs: _EnvelopeMCSField = "auto"
     base_mcs: _MCSField = "auto"
+    envelope_metric: Literal[METRIC_NAMES] | None = None  # type: ignore[valid-type]
     fec: _FECField = Field(default_factory=FECConfig)
     on_error: Literal["fallback", "decode"] = "fallback"
 
@@ -315,6 +324,31 @@ class Config(_Strict):
         if not ok:
             raise ValueError(f"unknown device '{value}'; choose from auto, cpu, cuda, cuda:N")
         return value
+
+    @property
+    def envelope_metric(self) -> str | None:
+        """The metric that picks the winning MCS of ``link.mcs: envelope``: ``link.envelope_metric``,
+        else the first of ``metrics``; None when ``link.mcs`` is not ``envelope``."""
+        if self.link.mcs != "envelope":
+            return None
+        return self.link.envelope_metric or (self.metrics[0] if self.metrics else None)
+
+
+def _envelope_problems(config: Config) -> list[str]:
+    """``link.envelope_metric`` must be one of ``metrics`` and is only read by ``mcs: envelope``,
+    which needs a metric to rank by."""
+    chosen, metrics = config.link.envelope_metric, list(config.metrics)
+    if chosen is not None and config.link.mcs != "envelope":
+        return ["link.envelope_metric: only used with link.mcs: envelope"]
+    if chosen is not None and chosen not in metrics:
+        listed = ", ".join(metrics) or "none"
+        return [
+            f"link.envelope_metric: '{chosen}' is not computed (metrics: {listed}); add it to "
+            f"metrics or choose one of them{did_you_mean(chosen, metrics)}"
+        ]
+    if config.link.mcs == "envelope" and not metrics:
+        return ["link.mcs: envelope ranks the MCS by a metric; list at least one under metrics"]
+    return []
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -464,6 +498,7 @@ def parse_config(raw: Any) -> Config:
         labels = [c.display_name for c in config.codecs]
         if len(set(labels)) != len(labels):
             problems.append("codecs: two entries have the same name and params; give one a 'label'")
+        problems.extend(_envelope_problems(config))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     return config

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from channels.phy.link import DigitalLink
 
-__all__ = ["BLERBudget", "measure_bler"]
+__all__ = ["BLERBudget", "compare_bler", "measure_bler"]
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,41 @@ def measure_bler(
     :param sent: codewords already sent at this point; 0 starts with the saturation probe.
     :return: (block errors flagged by the CRC, codewords sent), the earlier counts included.
     """
-    size = link.codeword_payload_bytes
+    (found,), sent = compare_bler([link], snr_db, budget, rng, [errors], sent)
+    return found, sent
+
+
+def compare_bler(
+    links: Sequence[DigitalLink],
+    snr_db: float,
+    budget: BLERBudget,
+    rng: np.random.Generator,
+    errors: Sequence[int] | None = None,
+    sent: int = 0,
+) -> tuple[list[int], int]:
+    """Block errors of several decoders on the same codewords and the same channel draws.
+
+    ``links`` share MCS, code and channel and differ in their decoder (``fec.decoder``): the first
+    link sends random one-codeword payloads at ``snr_db`` (:meth:`DigitalLink.received_llrs`) and
+    every link decodes the same LLRs (:meth:`DigitalLink.decode_llrs`). Batches go on until every
+    link has counted ``budget.min_errors`` block errors or ``budget.max_codewords`` codewords are
+    sent; a fresh point (``sent`` 0) whose probe fails in every link and every codeword stops there.
+
+    :param errors: block errors already counted at this point, one per link (default zeros).
+    :param sent: codewords already sent at this point.
+    :return: (block errors flagged by the CRC, one per link; codewords sent), earlier counts included.
+    """
+    counts = list(errors) if errors is not None else [0] * len(links)
+    size = links[0].codeword_payload_bytes
     fresh = sent == 0
     batch = budget.probe if fresh else budget.batch
-    while sent < budget.max_codewords and errors < budget.min_errors:
+    while sent < budget.max_codewords and min(counts) < budget.min_errors:
         batch = min(batch, budget.max_codewords - sent)
-        payloads = [rng.bytes(size) for _ in range(batch)]
-        results = link.transmit(payloads, snr_db)
-        errors += sum(int(not r.codeword_ok.all()) for r in results)
+        llr = links[0].received_llrs([rng.bytes(size) for _ in range(batch)], snr_db)
+        for i, link in enumerate(links):
+            counts[i] += int(np.count_nonzero(~link.decode_llrs(llr)[1]))
         sent += batch
-        if fresh and sent == budget.probe and errors == sent:
+        if fresh and sent == budget.probe and min(counts) == sent:
             break
         batch = budget.batch
-    return errors, sent
+    return counts, sent

@@ -134,13 +134,14 @@ class DigitalLink(torch.nn.Module):
             coded = torch.nn.functional.pad(info, (0, padding))
         return self.mapper(coded).repeat(1, self.layout.repetitions)  # copies one after the other
 
-    def _decode(
-        self, x_hat: torch.Tensor, no_eff: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """[c, symbols] equalised symbols and noise variances -> payload bits [c, 8 * bytes], CRC ok [c]."""
+    def _llrs(self, x_hat: torch.Tensor, no_eff: torch.Tensor) -> torch.Tensor:
+        """[c, symbols] equalised symbols and noise variances -> [c, coded bits] LLRs, copies combined."""
         llr = self.demapper(x_hat, no_eff)  # ln P(b=1)/P(b=0), what the LDPC decoder expects
         copies = self.layout.repetitions
-        llr = llr.reshape(llr.shape[0], copies, -1).sum(1)  # chase combining of the copies
+        return llr.reshape(llr.shape[0], copies, -1).sum(1)  # chase combining of the copies
+
+    def _decode(self, llr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[c, coded bits] LLRs -> payload bits [c, 8 * bytes], CRC ok [c]."""
         if self.layout.coded and self.fec.early_termination:
             return decode_early_terminated(self.decoder, self.crc_decoder, llr, self.fec.iterations)
         if self.layout.coded:
@@ -165,6 +166,48 @@ class DigitalLink(torch.nn.Module):
         shape = (len(counts), max(counts), spc)
         return x_hat.reshape(shape)[rows, slots], no_eff.reshape(shape)[rows, slots]
 
+    def received_llrs(self, payloads: Sequence[bytes], snr_db: float) -> torch.Tensor:
+        """Send ``payloads`` at ``snr_db`` and return what the receiver hands its decoder: the LLRs
+        ln P(b=1)/P(b=0) of every codeword's coded bits, [total codewords, coded bits] `float32`
+        (repetitions combined), codewords in payload order; [0, coded bits] for empty payloads.
+
+        Another link of the same MCS and code (another ``fec.decoder``) decodes the same LLRs with
+        :meth:`decode_llrs`: same codewords, same noise.
+        """
+        counts = codewords_per_payload([len(p) for p in payloads], self.codeword_payload_bytes)
+        if sum(counts) == 0:
+            return torch.zeros(0, self.layout.coded_bits, device=self.device)
+        with torch.inference_mode():
+            sent_bits = torch.from_numpy(payloads_to_blocks(payloads, self.codeword_payload_bytes))
+            sent_bits = sent_bits.to(self.device)
+            symbols = torch.cat(
+                [self._encode(c) for c in sent_bits.split(self.max_batch_codewords)]
+            )
+            sent_rows = [c for c in counts if c]
+            x_hat, no_eff = self._through_channel(symbols, sent_rows, noise_variance(snr_db))
+            return torch.cat(
+                [
+                    self._llrs(x, n)
+                    for x, n in zip(
+                        x_hat.split(self.max_batch_codewords),
+                        no_eff.split(self.max_batch_codewords),
+                        strict=True,
+                    )
+                ]
+            )
+
+    def decode_llrs(self, llr: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Decode [c, coded bits] LLRs (:meth:`received_llrs`) in batches of
+        :attr:`max_batch_codewords`: payload bits [c, 8 * :attr:`codeword_payload_bytes`] `float32`
+        and the CRC verdicts [c] `bool`."""
+        if llr.shape[0] == 0:
+            return np.zeros((0, 8 * self.codeword_payload_bytes), np.float32), np.zeros(0, bool)
+        with torch.inference_mode():
+            decoded = [self._decode(c) for c in llr.split(self.max_batch_codewords)]
+            bits = torch.cat([d[0] for d in decoded]).cpu().numpy()
+            ok = torch.cat([d[1] for d in decoded]).cpu().numpy().astype(bool, copy=False)
+        return bits, ok
+
     def transmit(self, payloads: Sequence[bytes], snr_db: float) -> list[LinkResult]:
         """Send ``payloads`` at ``snr_db`` (Es/N0 of a complex symbol, dB), all codewords in one batch.
 
@@ -176,24 +219,7 @@ class DigitalLink(torch.nn.Module):
         counts = codewords_per_payload(lengths, self.codeword_payload_bytes)
         if sum(counts) == 0:
             return [LinkResult(b"", np.zeros(0, dtype=bool), 0, 0) for _ in payloads]
-        with torch.inference_mode():
-            sent_bits = torch.from_numpy(payloads_to_blocks(payloads, self.codeword_payload_bytes))
-            sent_bits = sent_bits.to(self.device)
-            symbols = torch.cat(
-                [self._encode(c) for c in sent_bits.split(self.max_batch_codewords)]
-            )
-            sent_rows = [c for c in counts if c]
-            x_hat, no_eff = self._through_channel(symbols, sent_rows, noise_variance(snr_db))
-            decoded = [
-                self._decode(x, n)
-                for x, n in zip(
-                    x_hat.split(self.max_batch_codewords),
-                    no_eff.split(self.max_batch_codewords),
-                    strict=True,
-                )
-            ]
-            bits = torch.cat([d[0] for d in decoded]).cpu().numpy()
-            ok = torch.cat([d[1] for d in decoded]).cpu().numpy()
+        bits, ok = self.decode_llrs(self.received_llrs(payloads, snr_db))
         received = blocks_to_payloads(bits, lengths)
         results, start = [], 0
         for sent, data, count in zip(payloads, received, counts, strict=True):

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from channels.phy import MCS
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint
 from simulator.link.transport import Delivery, Plan, Transport
@@ -49,8 +50,8 @@ class DigitalTransport(Transport):
     codec: SourceCodec
     decode_timeout_s: float = 20.0
 
-    def plan(self, point: SweepPoint) -> Plan:
-        return Plan(point, self.setup.num_symbols(point), (self.setup.link(point),))
+    def plan(self, point: SweepPoint, mcs: MCS | None = None) -> Plan:
+        return Plan(point, self.setup.num_symbols(point), (self.setup.link(point, mcs=mcs),))
 
     def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:
         """Send every image's stream over the plan's link in one batch and decode what arrives: the

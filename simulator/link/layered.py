@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from channels.phy import DigitalLink
+from channels.phy import MCS, DigitalLink
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint
 from simulator.link.transport import Delivery, Plan, Transport
@@ -74,8 +74,12 @@ class LayeredTransport(Transport):
 
     codec: LayeredCodec
 
-    def plan(self, point: SweepPoint) -> Plan:
-        links = tuple(self.setup.link(point, layer) for layer in ("base", "enhancement"))
+    def plan(self, point: SweepPoint, mcs: MCS | None = None) -> Plan:
+        """The base layer on ``link.base_mcs``, the enhancement on ``mcs`` or ``link.mcs``."""
+        links = (
+            self.setup.link(point, "base"),
+            self.setup.link(point, "enhancement", mcs),
+        )
         return Plan(point, self.setup.num_symbols(point), links)
 
     def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:

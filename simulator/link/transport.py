@@ -24,6 +24,7 @@ from channels import Channel, channel_family
 from channels.base import channel_data_symbols
 from channels.phy import MCS, DigitalLink, FECConfig, LinkResult
 from channels.phy.adaptation import Layer, adapt_mcs
+from channels.phy.measure_tables import candidate_mcs
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint, num_channel_symbols
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
@@ -143,14 +144,15 @@ class LinkSetup:
     image shape and fallback, the device, and the caches of encoded streams and of links.
 
     :param channels: channel models by their row name (``ChannelSpec.display_name``).
-    :param mcs: ``link.mcs``; ``base_mcs``: ``link.base_mcs`` (``"auto"`` or a fixed MCS).
+    :param mcs: ``link.mcs`` (``"auto"``, ``"envelope"`` or a fixed MCS); ``base_mcs``:
+        ``link.base_mcs`` (``"auto"`` or a fixed MCS).
     :param shape: (H, W) of the images.
     :param fallback: uint8 [H, W, 3], shown for lost images.
     """
 
     channels: dict[str, Channel]
     fec: FECConfig
-    mcs: Literal["auto"] | MCS
+    mcs: Literal["auto", "envelope"] | MCS
     base_mcs: Literal["auto"] | MCS
     on_error: str
     shape: tuple[int, int]
@@ -167,20 +169,32 @@ class LinkSetup:
         """K, the complex channel uses per image at ``point``'s bandwidth ratio."""
         return num_channel_symbols(point.bandwidth_ratio, *self.shape)
 
+    @property
+    def envelope_mcs(self) -> list[MCS]:
+        """The MCS that ``link.mcs: envelope`` tries at each point: the set ``mcs: auto`` picks from
+        (:func:`~channels.phy.measure_tables.candidate_mcs`), most robust first."""
+        return candidate_mcs(self.fec)
+
     def mcs_for(self, point: SweepPoint, layer: Layer = "single") -> MCS:
         """The fixed MCS of ``layer`` (``link.base_mcs`` for ``base``, else ``link.mcs``), or the
         one link adaptation picks at this SNR for this channel's family (:func:`adapt_mcs`), bounding
-        the loss of every data symbol of the point's K channel uses."""
+        the loss of every data symbol of the point's K channel uses. ``link.mcs: envelope`` has no
+        single MCS: its transports ask for each of :attr:`envelope_mcs` (:meth:`Transport.plans`)."""
         mcs = self.base_mcs if layer == "base" else self.mcs
+        if mcs == "envelope":
+            raise ValueError("link.mcs: envelope has no single MCS; plan each of envelope_mcs")
         if mcs == "auto":
             family = channel_family(self.channel(point))
             data = channel_data_symbols(self.channel(point), self.num_symbols(point))
             return adapt_mcs(point.snr_db, self.fec, family, data, layer)
         return mcs
 
-    def link(self, point: SweepPoint, layer: Layer = "single") -> DigitalLink:
-        """The digital link of ``layer`` at ``point``, built once per (channel, MCS)."""
-        mcs = self.mcs_for(point, layer)
+    def link(
+        self, point: SweepPoint, layer: Layer = "single", mcs: MCS | None = None
+    ) -> DigitalLink:
+        """The digital link of ``layer`` at ``point``, built once per (channel, MCS): on ``mcs``
+        if given (a candidate of ``link.mcs: envelope``), else on :meth:`mcs_for`."""
+        mcs = mcs or self.mcs_for(point, layer)
         key = (point.channel.display_name, mcs)
         if key not in self._links:
             self._links[key] = DigitalLink(mcs, self.fec, self.channel(point))
@@ -225,7 +239,8 @@ class Plan:
 class Transport(ABC):
     """One way for an image to cross the link; see the module docstring.
 
-    :cvar carries_bits: True when the rows have bit and codeword error counts (digital transports).
+    :cvar carries_bits: True when the rows have bit and codeword error counts (digital transports,
+        whose links follow ``link.mcs``).
     """
 
     carries_bits: bool = True
@@ -233,9 +248,22 @@ class Transport(ABC):
     def __init__(self, setup: LinkSetup, codec: CodecBase) -> None:
         self.setup, self.codec = setup, codec
 
-    def plan(self, point: SweepPoint) -> Plan:
-        """The MCS and budget of ``point``; the default has no link."""
+    def plan(self, point: SweepPoint, mcs: MCS | None = None) -> Plan:
+        """The MCS and budget of ``point``; the default has no link.
+
+        :param mcs: the MCS of the link ``link.mcs`` governs (a candidate of ``mcs: envelope``);
+            None = ``link.mcs``'s own choice.
+        """
         return Plan(point, self.setup.num_symbols(point))
+
+    def plans(self, point: SweepPoint) -> list[Plan]:
+        """What ``point`` tries: under ``link.mcs: envelope`` one plan per MCS of
+        :attr:`LinkSetup.envelope_mcs` for a transport that carries bits (the pipeline keeps the
+        best-scoring), else the one :meth:`plan` (also for the reference and analog schemes, which
+        have no MCS)."""
+        if self.setup.mcs == "envelope" and self.carries_bits:
+            return [self.plan(point, mcs) for mcs in self.setup.envelope_mcs]
+        return [self.plan(point)]
 
     @abstractmethod
     def deliver(self, samples: Sequence[Sample], plan: Plan) -> list[Delivery]:

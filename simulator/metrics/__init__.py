@@ -29,6 +29,7 @@ __all__ = [
     "ms_ssim",
     "per_image_miou",
     "psnr",
+    "scores_better",
 ]
 
 from simulator.metrics.distribution import DistributionMetrics
@@ -47,4 +48,5 @@ from simulator.metrics.registry import (
     available_metrics,
     make_image_metric,
     metric_info,
+    scores_better,
 )

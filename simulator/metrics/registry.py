@@ -26,8 +26,10 @@ __all__ = [
     "available_metrics",
     "make_image_metric",
     "metric_info",
+    "scores_better",
 ]
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -126,6 +128,17 @@ def metric_info(name: str) -> MetricInfo:
     if name not in _METRICS:
         raise KeyError(f"unknown metric '{name}'; choose from {', '.join(_METRICS)}")
     return _METRICS[name]
+
+
+def scores_better(name: str, value: float, than: float) -> bool:
+    """True when ``value`` of metric ``name`` is strictly better than ``than``: higher for psnr,
+    ms_ssim and miou, lower for lpips, lpips_alex, fid and kid (:attr:`MetricInfo.higher_is_better`).
+    A NaN (not computed) is never better, and any number is better than a NaN."""
+    if math.isnan(value):
+        return False
+    if math.isnan(than):
+        return True
+    return value > than if metric_info(name).higher_is_better else value < than
 
 
 def make_image_metric(name: str, device: str | torch.device = "cpu") -> ImageMetric:
