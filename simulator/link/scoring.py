@@ -32,7 +32,7 @@ __all__ = ["REFERENCE_CACHE_BYTES", "ImageScore", "PointScores", "Scorer", "metr
 
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips", "lpips_alex")
 REFERENCE_CACHE_BYTES = 2 << 30
-"""Bound on the prepared references kept (ST-LPIPS: about 15 MB per 256x512 image): the first batches
+"""Bound on the prepared references kept (ST-LPIPS: 20.7 MiB per 256x512 image): the first batches
 are kept, later ones are prepared afresh at every point (a sweep visits the images cyclically, where
 evicting the oldest would keep nothing useful)."""
 

@@ -18,6 +18,7 @@ sent, so the number would only score the fallback). A legend line under the bloc
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import pandas as pd
 
@@ -42,14 +43,14 @@ def cell(row: pd.Series, metric: str) -> str:
     if n and _rate(row, "fit_failure_rate") == 1.0:
         return "no_fit"
     value = row.get(metric)
-    text = f"{value:.4g}" if isinstance(value, float | int) and math.isfinite(value) else "-"
+    text = f"{value:.4g}" if isinstance(value, Real) and math.isfinite(value) else "-"
     lost = round(_rate(row, "decode_failure_rate") * n)
     return f"{text} ({lost}/{n})" if lost else text
 
 
 def _rate(row: pd.Series, column: str) -> float:
     value = row.get(column)
-    return float(value) if isinstance(value, float | int) and math.isfinite(value) else 0.0
+    return float(value) if isinstance(value, Real) and math.isfinite(value) else 0.0
 
 
 def _metrics(summary: pd.DataFrame) -> list[tuple[str, str]]:
