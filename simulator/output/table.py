@@ -18,6 +18,7 @@ sent, so the number would only score the fallback). A legend line under the bloc
 from __future__ import annotations
 
 import math
+import textwrap
 from numbers import Real
 
 import pandas as pd
@@ -30,10 +31,11 @@ HEADLINE: dict[str, str] = {"psnr": "psnr [dB]", "lpips": "lpips", "miou": "miou
 """The metrics the table shows, in order, and their headings; where none was computed, the first
 computed of :data:`FALLBACK_METRICS`."""
 FALLBACK_METRICS = ("ms_ssim", "lpips_alex", "fid", "kid")
-LEGEND = (
+LEGEND = textwrap.fill(
     "(k/n): k of the point's n images were not decoded (lost on the link, undecodable or "
     "not sent); their fallback image is in the mean. no_fit: no image fitted the budget, "
-    "nothing was sent."
+    "nothing was sent.",
+    width=100,
 )
 
 
