@@ -14,15 +14,10 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 if TYPE_CHECKING:  # the heavy modules are imported once the command line has been parsed
     from simulator.experiment import SimulationResult
 
 __all__ = ["main"]
-
-TABLE_COLUMNS = ["codec", "channel", "bandwidth_ratio", "snr_db", "mcs", "bpp", "bler", "psnr",
-                 "ms_ssim", "lpips", "miou", "fid"]  # fmt: skip
 
 USAGE = "%(prog)s CONFIG.yaml [--out DIR] [--resume] [--quiet]\n       %(prog)s --list | --version"
 DESCRIPTION = """\
@@ -79,19 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(summary: pd.DataFrame) -> str:
-    from simulator.output.plots import ratio_label
-
-    frame = summary[[c for c in TABLE_COLUMNS if c in summary]].copy()
-    frame = frame.dropna(axis=1, how="all")
-    frame["bandwidth_ratio"] = frame["bandwidth_ratio"].map(ratio_label)
-    return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
-
-
 def _report(result: SimulationResult) -> None:
     """The result table, the time and where the results went, on stdout."""
+    from simulator.output.table import compact_table
+
     out = result.out_dir
-    print(_table(result.summary))
+    print(compact_table(result.summary))
     print(
         f"\n{result.simulated} points simulated in {result.elapsed_s:.1f} s "
         f"({result.resumed} resumed)"

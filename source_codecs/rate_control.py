@@ -1,15 +1,84 @@
-"""Rate control: the highest-quality setting of a codec knob whose stream fits a byte budget."""
+"""Rate control: the highest-quality setting of a codec knob whose stream fits a byte budget.
+
+A sweep rate-controls the same image to many budgets (one per MCS), and every budget's bisection
+visits many of the same integer knob settings, so the streams are kept in :data:`KNOB_STREAMS`, a
+bounded cache keyed by the codec's recipe, the image's content and the knob: each (image, setting) is
+encoded once per process. An encoder is a deterministic function of those three, so a cached stream is
+byte for byte the one a fresh encode writes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
+import numpy as np
+
+from source_codecs.base import image_digest
 from source_codecs.errors import BudgetTooSmall
 
-__all__ = ["fit_to_budget", "rate_points_to_try"]
+__all__ = ["KNOB_STREAMS", "StreamCache", "fit_to_budget", "rate_points_to_try"]
 
 K = TypeVar("K")
+
+
+class StreamCache:
+    """Encoded streams by (codec identity, image content, knob), least recently used evicted first.
+
+    :param max_bytes: bound on the bytes of all cached streams together.
+
+    >>> cache, calls = StreamCache(max_bytes=1000), []
+    >>> write = cache.memoized("codec", np.zeros((2, 2, 3), np.uint8), lambda q: calls.append(q) or bytes(q))
+    >>> write(4) == write(4) == bytes(4), calls
+    (True, [4])
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._streams: OrderedDict[tuple, bytes] = OrderedDict()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._streams)
+
+    def clear(self) -> None:
+        """Forget every stream."""
+        self._streams.clear()
+        self._size = 0
+
+    def memoized(
+        self, codec: Hashable, image: np.ndarray, write: Callable[[K], bytes]
+    ) -> Callable[[K], bytes]:
+        """``write`` (knob -> stream of ``image``) answered from the cache where it can be.
+
+        :param codec: the codec's identity (:attr:`CodecRecipe.key
+            <source_codecs.recipe.CodecRecipe.key>`): equal only for codecs that write equal streams.
+        :param image: uint8 [H, W, 3], hashed once here.
+        """
+        prefix = (codec, image_digest(image))
+
+        def cached(knob: K) -> bytes:
+            key = (*prefix, knob)
+            if key in self._streams:
+                self._streams.move_to_end(key)
+                return self._streams[key]
+            stream = write(knob)
+            self._store(key, stream)
+            return stream
+
+        return cached
+
+    def _store(self, key: tuple, stream: bytes) -> None:
+        self._streams[key] = stream
+        self._size += len(stream)
+        while self._size > self.max_bytes and self._streams:
+            _, old = self._streams.popitem(last=False)
+            self._size -= len(old)
+
+
+KNOB_STREAMS = StreamCache()
+"""The process's cache of rate-controlled streams (:class:`StreamCache`, 64 MiB at most)."""
 
 
 def fit_to_budget(

@@ -163,6 +163,57 @@ def test_fit_to_budget_with_a_good_guess_encodes_few_times():
     assert len(encodes) <= 12  # bisection over all 100k settings would need 17
 
 
+@pytest.mark.parametrize("name", ["bpg", "webp", "jpeg2000"])
+def test_rate_control_reuses_earlier_encodes_with_the_same_bytes(name, monkeypatch):
+    """Budgets of one image share their knob settings' encodes (:data:`KNOB_STREAMS`), and every
+    stream is byte for byte the one rate control finds encoding everything afresh."""
+    from source_codecs.rate_control import KNOB_STREAMS
+
+    KNOB_STREAMS.clear()
+    codec = make_codec(name)
+    writes = Counter()
+    write = codec.write
+    monkeypatch.setattr(
+        codec, "write", lambda image, knob: writes.update([knob]) or write(image, knob)
+    )
+    budgets = [*BUDGETS, *BUDGETS[::-1], 700, 1000]
+    cached = [(codec.encode(IMAGE, b), codec.last_knob) for b in budgets]
+    assert max(writes.values()) == 1  # each setting of this image encoded once
+    fresh_writes = 0
+    for budget, (stream, knob) in zip(budgets, cached, strict=True):
+        afresh = []
+        expected = fit_to_budget(
+            lambda k, afresh=afresh: afresh.append(k) or write(IMAGE, k),
+            codec.knobs(IMAGE),
+            budget,
+            start=codec.first_guess(IMAGE, budget),
+        )
+        fresh_writes += len(afresh)
+        assert (knob, stream) == expected
+    assert sum(writes.values()) < fresh_writes
+    other = IMAGE.copy()
+    other[0, 0] ^= 1  # another image: its own streams, never this one's
+    assert (
+        codec.encode(other, BUDGETS[2])
+        == fit_to_budget(
+            lambda k: write(other, k),
+            codec.knobs(other),
+            BUDGETS[2],
+            start=codec.first_guess(other, BUDGETS[2]),
+        )[1]
+    )
+
+
+def test_stream_cache_is_bounded_by_bytes():
+    from source_codecs.rate_control import StreamCache
+
+    cache, calls = StreamCache(max_bytes=250), []
+    write = cache.memoized("toy", IMAGE, lambda k: calls.append(k) or b"x" * 100)
+    for k in (1, 2, 1, 3, 1, 2):
+        assert write(k) == b"x" * 100
+    assert len(cache) == 2 and calls == [1, 2, 3, 2]  # 2 was least recently used when 3 came
+
+
 # --- codecs ----------------------------------------------------------------------------------
 
 

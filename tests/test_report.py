@@ -237,6 +237,37 @@ def test_figures_keep_curves_apart_and_read_like_a_paper():
         plt.close(f)
 
 
+def test_confidence_bands_stay_inside_the_metrics_range():
+    from simulator.output.plots import summary_figures
+
+    rows = [
+        {
+            "codec": codec,
+            "channel": "awgn",
+            "snr_db": snr,
+            "bandwidth_ratio": 1 / 24,
+            "ms_ssim": 0.98 if codec == "a" else 0.6,
+            "ms_ssim_ci95": 0.05,  # 0.98 + 0.05 would claim an MS-SSIM above 1
+            "lpips": 0.02 if codec == "a" else 0.4,
+            "lpips_ci95": 0.05,  # 0.02 - 0.05 would claim an LPIPS below 0
+        }
+        for codec in ("a", "b")
+        for snr in (0.0, 10.0)
+    ]
+    [(_, fig)] = summary_figures(pd.DataFrame(rows))
+    ms_ssim, lpips = fig.axes
+    for ax, (lowest, highest) in ((ms_ssim, (0.0, 1.0)), (lpips, (0.0, math.inf))):
+        bands = [c.get_paths()[0].vertices[:, 1] for c in ax.collections]
+        assert len(bands) == 2
+        assert all(band.min() >= lowest and band.max() <= highest for band in bands)
+    unclipped = [c.get_paths()[0].vertices[:, 1] for c in ms_ssim.collections][1]
+    assert unclipped.min() == pytest.approx(0.55) and unclipped.max() == pytest.approx(0.65)
+    assert [c.get_paths()[0].vertices[:, 1].max() for c in ms_ssim.collections][0] == 1.0
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
 def test_mcs_column_leaves_out_an_enhancement_layer_nobody_sent():
     links = tuple(
         SimpleNamespace(mcs=SimpleNamespace(name=n)) for n in ("bpsk r=0.33", "16qam r=0.5")

@@ -81,3 +81,32 @@ def test_per_image_values_are_those_of_the_image_and_its_own_reference() -> None
 def test_the_cpu_scores_one_image_per_pass_a_gpu_in_batches() -> None:
     assert metric_batch_size(torch.device("cpu")) == 1
     assert metric_batch_size(torch.device("cuda:0")) > 1
+
+
+def test_prepared_references_give_the_numbers_of_scoring_afresh(monkeypatch) -> None:
+    """LPIPS against references prepared once per run == LPIPS of (reference, reconstruction)
+    computed afresh, to the last bit; beyond the cache's bound the references are prepared again."""
+    import simulator.link.scoring as scoring
+
+    warm = _scorer(1)
+    calls = []
+    lpips = warm.image_metrics["lpips"]
+    monkeypatch.setattr(
+        lpips, "reference", lambda ref: calls.append(1) or type(lpips).reference(lpips, ref)
+    )
+    cached = [warm.score_point(images) for images in POINTS[:2]]
+    assert len(calls) == len(SAMPLES)  # once per reference, not once per point
+    assert all(t.dtype == torch.float32 for t in warm._prepared[("lpips", (0,))])
+    monkeypatch.setattr(scoring, "REFERENCE_CACHE_BYTES", 0)  # nothing kept: everything afresh
+    for images, scores in zip(POINTS[:2], cached, strict=True):
+        cold = _scorer(1)
+        afresh = cold.score_point(images)
+        assert not cold._prepared
+        assert afresh.per_image == scores.per_image and afresh.summary == scores.summary
+        ref = to_tensor([s.image for s in SAMPLES], "cpu")
+        with torch.inference_mode():
+            direct = [
+                float(lpips(ref[i : i + 1], to_tensor([im], "cpu"))[0])
+                for i, im in enumerate(images)
+            ]
+        assert [v["lpips"] for v in scores.per_image] == direct

@@ -103,16 +103,35 @@ class LPIPS(nn.Module):
             self.add_module(f"lin{k}", LinearHead(channels))
 
     def forward(self, ref: torch.Tensor, rec: torch.Tensor) -> torch.Tensor:
-        """Per-pair distance, float32 [B]."""
+        """Per-pair distance, float32 [B]: :meth:`compare` of :meth:`reference` ``(ref)``."""
         if ref.shape != rec.shape or ref.dim() != 4:
             raise ValueError(
                 f"LPIPS: expected two [B, 3, H, W] tensors of one shape, got {tuple(ref.shape)} and {tuple(rec.shape)}"
             )
-        feats_ref = self.net(self.scaling_layer(2.0 * ref - 1.0))
+        return self.compare(self.reference(ref), rec)
+
+    def reference(self, ref: torch.Tensor) -> list[torch.Tensor]:
+        """What the distance needs of the references: their five unit-normalised feature maps.
+
+        Computed once, they serve every reconstruction of the same references (:meth:`compare`),
+        with exactly the numbers :meth:`forward` computes.
+
+        :input ref: [B, 3, H, W], float32 in [0, 1].
+        :output features: five float32 [B, C_k, H_k, W_k] (C_k = 64, 192, 384, 256, 256).
+        """
+        return [_unit_normalise(f) for f in self.net(self.scaling_layer(2.0 * ref - 1.0))]
+
+    def compare(self, reference: list[torch.Tensor], rec: torch.Tensor) -> torch.Tensor:
+        """Per-pair distance, float32 [B], of reconstructions ``rec`` ([B, 3, H, W] in [0, 1]) to
+        the references whose :meth:`reference` features are ``reference``."""
         feats_rec = self.net(self.scaling_layer(2.0 * rec - 1.0))
-        distance = torch.zeros(ref.shape[0], device=ref.device, dtype=ref.dtype)
-        for k, (f0, f1) in enumerate(zip(feats_ref, feats_rec, strict=True)):
-            diff = (_unit_normalise(f0) - _unit_normalise(f1)).square()
+        distance = torch.zeros(rec.shape[0], device=rec.device, dtype=rec.dtype)
+        for k, (f0, f1) in enumerate(zip(reference, feats_rec, strict=True)):
+            if f0.shape != f1.shape:
+                raise ValueError(
+                    f"LPIPS: reference features {tuple(f0.shape)} do not match the reconstructions' {tuple(f1.shape)}"
+                )
+            diff = (f0 - _unit_normalise(f1)).square()
             distance = distance + getattr(self, f"lin{k}")(diff).mean((1, 2, 3))
         return distance
 

@@ -23,6 +23,7 @@ __all__ = [
     "DISTRIBUTION_METRICS",
     "IMAGE_METRICS",
     "MetricInfo",
+    "ReferenceMetric",
     "available_metrics",
     "make_image_metric",
     "metric_info",
@@ -32,16 +33,30 @@ __all__ = [
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import torch
 
 from simulator.metrics.lpips import load_lpips, load_lpips_alex
 from simulator.metrics.ms_ssim import ms_ssim
-from simulator.metrics.psnr import psnr
+from simulator.metrics.psnr import PSNR_CAP_DB, psnr
 
 ImageMetric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``metric(ref, rec) -> [B]``: references and reconstructions float32 [B, 3, H, W] in [0, 1]."""
+
+
+@runtime_checkable
+class ReferenceMetric(Protocol):
+    """An :data:`ImageMetric` that can prepare its references once for many reconstructions
+    (LPIPS: the reference's features), with exactly the numbers of ``metric(ref, rec)``."""
+
+    def __call__(self, ref: torch.Tensor, rec: torch.Tensor) -> torch.Tensor: ...
+
+    def reference(self, ref: torch.Tensor) -> Any:
+        """What the metric needs of references float32 [B, 3, H, W] in [0, 1]."""
+
+    def compare(self, reference: Any, rec: torch.Tensor) -> torch.Tensor:
+        """The metric [B] of reconstructions ``rec`` against prepared ``reference``."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,8 @@ class MetricInfo:
     :param higher_is_better: Direction of quality.
     :param unit: Unit of the value ("dB" or "" for dimensionless).
     :param doc: What it measures, one line.
+    :param valid_range: (lowest, highest) value the metric can take (confidence bands are clipped to
+        it); infinite where unbounded.
     """
 
     name: str
@@ -61,19 +78,35 @@ class MetricInfo:
     higher_is_better: bool
     unit: str = ""
     doc: str = ""
+    valid_range: tuple[float, float] = (-math.inf, math.inf)
 
 
 _METRICS: dict[str, MetricInfo] = {
     m.name: m
     for m in (
         MetricInfo(
-            "psnr", "image", True, "dB", "PSNR, peak 1.0, identical images capped at 100 dB"
+            "psnr",
+            "image",
+            True,
+            "dB",
+            "PSNR, peak 1.0, identical images capped at 100 dB",
+            (0.0, PSNR_CAP_DB),
         ),
         MetricInfo(
-            "ms_ssim", "image", True, "", "MS-SSIM in [0, 1] (5 scales, fewer on small images)"
+            "ms_ssim",
+            "image",
+            True,
+            "",
+            "MS-SSIM in [0, 1] (5 scales, fewer on small images)",
+            (0.0, 1.0),
         ),
         MetricInfo(
-            "lpips", "image", False, "", "Shift-Tolerant LPIPS, AlexNet (stlpips-pytorch weights)"
+            "lpips",
+            "image",
+            False,
+            "",
+            "Shift-Tolerant LPIPS, AlexNet (stlpips-pytorch weights)",
+            (0.0, math.inf),
         ),
         MetricInfo(
             "lpips_alex",
@@ -81,6 +114,7 @@ _METRICS: dict[str, MetricInfo] = {
             False,
             "",
             "official LPIPS v0.1, AlexNet (only where its weights are cached)",
+            (0.0, math.inf),
         ),
         MetricInfo(
             "miou",
@@ -88,9 +122,15 @@ _METRICS: dict[str, MetricInfo] = {
             True,
             "",
             "mIoU of the segmenter's prediction on the reconstruction vs the labels",
+            (0.0, 1.0),
         ),
         MetricInfo(
-            "fid", "distribution", False, "", "Frechet Inception Distance over the point's images"
+            "fid",
+            "distribution",
+            False,
+            "",
+            "Frechet Inception Distance over the point's images",
+            (0.0, math.inf),
         ),
         MetricInfo(
             "kid",

@@ -10,7 +10,9 @@ With several channels each view is drawn once per channel (``metrics_vs_snr_<cha
 has one legend for all its panels. Each codec keeps its colour, marker and line style in every panel
 (open markers of different shapes, so identical curves do not hide each other); the ``original``
 reference is a dashed black line without markers. The per-image-mean metrics (PSNR, MS-SSIM, LPIPS)
-carry a shaded band: the 95 % confidence interval over the images of each point (``<metric>_ci95``).
+carry a shaded band: the 95 % confidence interval over the images of each point (``<metric>_ci95``),
+clipped to the metric's valid range (:attr:`~simulator.metrics.MetricInfo.valid_range`: MS-SSIM in
+[0, 1], LPIPS and PSNR not below 0).
 The reference is not drawn where it would flatten the panel: PSNR (capped at 100 dB) and bpp (24).
 BLER is on a log axis (a BLER of 0 cannot be drawn there and is left out).
 """
@@ -29,10 +31,19 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
+from simulator.metrics.registry import metric_info  # noqa: E402
 from simulator.output.gallery import gallery_snrs  # noqa: E402
 from simulator.output.results import CI_METRICS, ratio_label  # noqa: E402
 
-__all__ = ["FORMATS", "PLOT_METRICS", "REFERENCE", "plot_summary", "ratio_label", "summary_figures"]
+__all__ = [
+    "FORMATS",
+    "PLOT_METRICS",
+    "REFERENCE",
+    "confidence_band",
+    "plot_summary",
+    "ratio_label",
+    "summary_figures",
+]
 
 PLOT_METRICS = {
     "psnr": "PSNR [dB]",
@@ -101,10 +112,8 @@ def _panel(
         style = styles[codec]
         ax.plot(rows[x], y, linewidth=1.3, **style)
         if band and band in rows and rows[band].notna().any():
-            half = rows[band].astype(float)
-            ax.fill_between(
-                rows[x], y - half, y + half, color=style["color"], alpha=0.15, linewidth=0
-            )
+            low, high = confidence_band(metric, y, rows[band].astype(float))
+            ax.fill_between(rows[x], low, high, color=style["color"], alpha=0.15, linewidth=0)
     if metric in LOG_METRICS:
         if not positive_in_row:
             ax.set_ylim(1e-4, 1)  # a log axis with nothing on it: a sensible range
@@ -112,6 +121,15 @@ def _panel(
         if frame[metric].notna().any() and not (frame[metric] > 0).any():
             ax.text(0.5, 0.5, "no block errors", transform=ax.transAxes, ha="center", color="0.4")
     ax.grid(alpha=0.3, which="both" if metric in LOG_METRICS else "major")
+
+
+def confidence_band(
+    metric: str, mean: pd.Series, half_width: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """The band ``mean -/+ half_width`` clipped to ``metric``'s valid range: an interval never
+    claims values the metric cannot take (an MS-SSIM above 1, an LPIPS below 0)."""
+    lowest, highest = metric_info(metric).valid_range
+    return (mean - half_width).clip(lowest, highest), (mean + half_width).clip(lowest, highest)
 
 
 def _ratio_axis(ax: plt.Axes, ratios: Sequence[float]) -> None:

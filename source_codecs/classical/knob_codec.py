@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from source_codecs.base import SourceCodec, check_image
-from source_codecs.rate_control import fit_to_budget
+from source_codecs.rate_control import KNOB_STREAMS, fit_to_budget
 
 __all__ = ["KnobCodec"]
 
@@ -21,7 +21,9 @@ class KnobCodec(SourceCodec):
     codec's own default is, and how to write the complete stream for one setting. :meth:`encode` then
     writes the default setting (``max_bytes=None``) or runs
     :func:`source_codecs.rate_control.fit_to_budget` over the settings and returns the largest stream
-    that fits; :attr:`last_knob` records the setting it reached.
+    that fits; :attr:`last_knob` records the setting it reached. The streams of the settings it
+    tries are kept in :data:`~source_codecs.rate_control.KNOB_STREAMS` (the same image rate-controlled
+    to another budget reuses them).
     """
 
     last_knob: Any = None
@@ -55,7 +57,7 @@ class KnobCodec(SourceCodec):
             self.last_knob = self.default_knob(image)
             return self.write(image, self.last_knob)
         self.last_knob, stream = fit_to_budget(
-            lambda knob: self.write(image, knob),
+            KNOB_STREAMS.memoized(self.recipe.key, image, lambda knob: self.write(image, knob)),
             self.knobs(image),
             max_bytes,
             start=self.first_guess(image, max_bytes),
