@@ -15,6 +15,7 @@ from source_codecs.recipe import CodecRecipe
 
 __all__ = [
     "GPU_BATCH",
+    "SEMANTIC_MAP_SOURCES",
     "CodecBase",
     "SourceCodec",
     "check_image",
@@ -25,6 +26,9 @@ __all__ = [
 
 GPU_BATCH = 16
 """Images per forward pass of a network on a GPU (a codec's, and the simulator's metric networks)."""
+SEMANTIC_MAP_SOURCES = ("labels", "segmenter")
+"""Where the semantic map a semantic codec's encoder codes comes from (:meth:`CodecBase.semantic_map`):
+the data source's label maps, or a segmenter's prediction of the image at the transmitter."""
 
 
 class CodecBase:
@@ -39,7 +43,8 @@ class CodecBase:
     - ``kind``: ``"digital"`` (bytes sent over the physical layer: :class:`SourceCodec`), ``"reference"``
       (delivered without error, e.g. ``original``) or ``"analog"`` (channel symbols straight from the
       image: :class:`source_codecs.AnalogCodec`, joint source-channel coding).
-    - ``needs_labels``: True if the encoder needs the semantic map (semantic codecs).
+    - ``needs_labels``: True if the encoder needs a semantic map (``labels=``; semantic codecs);
+      :meth:`semantic_map` says where it comes from.
 
     ``device`` (a torch device name, ``"cpu"`` unless :meth:`to` says otherwise) is where a learned
     codec runs its networks; inputs and outputs stay NumPy / CPU tensors, and entropy coding stays on
@@ -82,6 +87,15 @@ class CodecBase:
         of one), :data:`GPU_BATCH` on a GPU. Batching changes an image by float rounding only, and a point's
         batches are fixed by the order of its images."""
         return 1 if self.device == "cpu" else GPU_BATCH
+
+    def semantic_map(self, source_has_labels: bool) -> str | None:
+        """Where the map given to the encoder as ``labels`` comes from, on a data source with
+        (``source_has_labels``) or without label maps: ``"labels"`` (the source's own; a source
+        without them cannot feed this codec), ``"segmenter"`` (the transmitter's segmenter predicts
+        it from the image: whoever drives the codec computes it and passes it as ``labels``), or
+        None (no map: :attr:`needs_labels` is False). Default: ``"labels"`` where
+        :attr:`needs_labels`, else None; a codec with a choice overrides this."""
+        return "labels" if self.needs_labels else None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

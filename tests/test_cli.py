@@ -158,23 +158,50 @@ def test_custom_channel_and_codec_from_the_readme_run_through_the_cli(tmp_path):
     assert row["psnr"] > 15 and 0 < row["bpp"] <= 8 * row["payload_bytes"] / (64 * 128)
 
 
-def test_semantic_codec_on_unlabelled_data_is_a_config_error():
-    from simulator.config import ConfigError, parse_config
-    from simulator.link.pipeline import LinkSimulator
+PHOTOS = {
+    **SMALL,
+    "seed": 1,
+    "data": {"source": "samples", "num_images": 2, "height": 64, "width": 128},
+    "codecs": [{"name": "semantic_gan"}, {"name": "original"}],
+    "link": {
+        **SMALL["link"],
+        "snr_db": [20],
+        "base_mcs": {"modulation": "qpsk", "code_rate": 0.5},
+    },
+    "metrics": ["psnr", "miou"],
+    "output": {"dir": "unused", "plots": False},
+}
+"""The user's own photos (no label maps): the semantic GAN with its default ``semantic_map: auto``."""
 
-    config = parse_config(
-        {
-            "data": {"source": "samples", "num_images": 1, "height": 64, "width": 128},
-            "codecs": [{"name": "jpeg"}, {"name": "semantic_gan"}],
-            "metrics": ["psnr"],
-        }
-    )
-    with pytest.raises(ConfigError) as info:
-        LinkSimulator(config, log=lambda _msg: None)
-    assert info.value.problems == [
-        "codecs[1].name: 'semantic_gan' needs semantic labels, and data.source 'samples' has none; "
-        "use a labelled source (synthetic, cityscapes, folder with labels/)"
-    ]
+
+def test_semantic_gan_on_unlabelled_photos_segments_them_and_scores_against_the_segmenter(
+    tmp_path,
+):
+    out = tmp_path / "photos"
+    proc = cli(PHOTOS, out)
+    assert proc.returncode == 0, proc.stderr
+    summary = pd.read_csv(out / "summary.csv").set_index("codec")
+    per_image = pd.read_csv(out / "per_image.csv")
+    assert set(summary["miou_reference"]) == {"segmenter"}  # the source has no labels
+    # The reference is the segmenter's prediction on the original itself: the original reads 1.
+    assert summary.loc["original", "miou"] == 1.0
+    assert (per_image[per_image["codec"] == "original"]["miou"] == 1.0).all()
+    gan = per_image[per_image["codec"] == "semantic_gan"]
+    assert (gan["status"] == "ok").all() and (gan["bpp"] > 0).all()  # sent, not refused
+    assert 0 <= summary.loc["semantic_gan", "miou"] < 1  # scored, and not the reference
+
+
+def test_semantic_map_labels_on_unlabelled_photos_exits_2_naming_the_key(tmp_path):
+    config = {**PHOTOS, "codecs": [{"name": "semantic_gan", "params": {"semantic_map": "labels"}}]}
+    out = tmp_path / "refused"
+    proc = cli(config, out)
+    assert proc.returncode == 2
+    assert (
+        "codecs[0].params.semantic_map: 'semantic_gan' needs semantic labels, and data.source "
+        "'samples' has none; use semantic_map: segmenter or auto, or a labelled source "
+        "(synthetic, cityscapes, folder with labels/)"
+    ) in proc.stderr.splitlines()
+    assert "Traceback" not in proc.stderr and not out.exists()  # refused before anything is written
 
 
 def test_own_torchscript_segmenter_from_the_config(tmp_path):

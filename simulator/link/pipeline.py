@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from simulator.data import DataConfigError, Sample, make_source
 from simulator.link.analog import AnalogTransport
 from simulator.link.digital import DigitalTransport, ReferenceTransport
 from simulator.link.layered import LayeredTransport
-from simulator.link.scoring import PointScores, Scorer, metric_batch_size
+from simulator.link.scoring import PointScores, Scorer, metric_batch_size, segment_images
 from simulator.link.sweep import SweepPoint, derive_seed, num_channel_symbols
 from simulator.link.transport import Delivery, LinkSetup, Plan, Transport
 from simulator.metrics import scores_better
@@ -114,13 +114,16 @@ class LinkSimulator:
             row: codec.to(str(self.device)) for row, codec in codecs.items()
         }  # learned codecs run their networks on the simulator's device
         self.channels: dict[str, Channel] = channels
+        self._transmitter_segmenter: torch.nn.Module | None = None
+        self._segmented: list[Sample] | None = None  # see coded_samples
         try:
             self.samples = self._load_samples()
         except ConfigError as exc:
             problems.extend(exc.problems)
             self.samples = []
         else:
-            problems += self._unlabelled() + self._check_plugins()
+            problems += self._unlabelled() + self._load_transmitter_segmenter()
+            problems += self._check_plugins()
         if problems:
             raise ConfigError(problems)
         self.shape = (config.data.height, config.data.width)
@@ -160,32 +163,80 @@ class LinkSimulator:
                 self._log(note)
         return self._scorer
 
+    def _map_source(self, row: str) -> str | None:
+        """Where codec row ``row``'s semantic map comes from on this data source (``labels``,
+        ``segmenter`` or None: see :meth:`~source_codecs.CodecBase.semantic_map`)."""
+        return self.codecs[row].semantic_map(self.source.has_labels)
+
     def _unlabelled(self) -> list[str]:
-        """A codec that needs semantic labels on a source without them."""
-        return [
-            f"codecs[{i}].name: '{spec.name}' needs semantic labels, and data.source "
-            f"'{self.config.data.source}' has none; use a labelled source (synthetic, cityscapes, "
-            "folder with labels/)"
-            for i, spec in enumerate(self.config.codecs)
-            if spec.display_name in self.codecs
-            and self.codecs[spec.display_name].needs_labels
-            and not self.source.has_labels
+        """A codec that codes the source's label maps, on a source without them."""
+        if self.source.has_labels:
+            return []
+        problems = []
+        for i, spec in enumerate(self.config.codecs):
+            row = spec.display_name
+            if row not in self.codecs or self._map_source(row) != "labels":
+                continue
+            chosen = "semantic_map" in spec.params  # asked for; else a codec without the choice
+            key = f"codecs[{i}].params.semantic_map" if chosen else f"codecs[{i}].name"
+            fix = "semantic_map: segmenter or auto, or " if chosen else ""
+            problems.append(
+                f"{key}: '{spec.name}' needs semantic labels, and data.source "
+                f"'{self.config.data.source}' has none; use {fix}a labelled source (synthetic, "
+                "cityscapes, folder with labels/)"
+            )
+        return problems
+
+    def _load_transmitter_segmenter(self) -> list[str]:
+        """Load the shipped segmenter if a codec's transmitter segments its images (semantic map
+        ``segmenter``): the network that the ``miou`` judge also is unless the configuration names
+        its own. Its absence is a configuration problem of the first such codec."""
+        rows = [(i, s.display_name) for i, s in enumerate(self.config.codecs)]
+        wanting = [
+            i for i, row in rows if row in self.codecs and self._map_source(row) == "segmenter"
         ]
+        if not wanting:
+            return []
+        from simulator.metrics.segmentation import load_segmenter
+
+        try:
+            self._transmitter_segmenter = load_segmenter(self.device)
+        except FileNotFoundError as exc:
+            return [f"codecs[{wanting[0]}].params.semantic_map: segmenter: {exc}"]
+        return []
+
+    def coded_samples(self, row: str) -> list[Sample]:
+        """The samples codec row ``row`` encodes: the source's, or with ``labels`` replaced by the
+        shipped segmenter's prediction of each image where the codec's semantic map is
+        ``segmenter`` (uint8 [H, W] trainIds, predicted once per run, on first use)."""
+        if self._map_source(row) != "segmenter":
+            return self.samples
+        if self._segmented is None:
+            images = [s.image for s in self.samples]
+            maps = segment_images(
+                self._transmitter_segmenter, images, self.device, metric_batch_size(self.device)
+            )
+            self._segmented = [
+                replace(s, labels=m) for s, m in zip(self.samples, maps, strict=True)
+            ]
+        return self._segmented
 
     def _check_plugins(self) -> list[str]:
         """Each plug-in codec (``"package.module:ClassName"``) sends the first image once, at its
         default quality (an analog one in the sweep's smallest K), so that an output of the wrong
         type or shape is a configuration problem, not a failure inside the sweep."""
         problems = []
-        sample, height, width = self.samples[0], self.config.data.height, self.config.data.width
+        height, width = self.config.data.height, self.config.data.width
         k = min(num_channel_symbols(r, height, width) for r in self.config.link.bandwidth_ratio)
         for i, spec in enumerate(self.config.codecs):
             codec = self.codecs.get(spec.display_name)
             if ":" not in spec.name or codec is None:
                 continue
-            if codec.needs_labels and not self.source.has_labels:
+            source = self._map_source(spec.display_name)
+            if source == "labels" and not self.source.has_labels:
                 continue  # already a problem of its own
-            labels = sample.labels if codec.needs_labels else None
+            sample = self.coded_samples(spec.display_name)[0]
+            labels = sample.labels if source else None
             try:
                 check_codec(codec, sample.image, labels, num_symbols=k, snr_db=10.0)
             except CodecConfigError as exc:
@@ -237,6 +288,8 @@ class LinkSimulator:
         try:
             if spec.torchscript:
                 return load_torchscript_segmenter(spec.torchscript, spec.class_map, self.device)
+            if self._transmitter_segmenter is not None:
+                return self._transmitter_segmenter  # the same shipped network, loaded once
             return load_segmenter(self.device)
         except FileNotFoundError as exc:
             log(f"miou: not computed: {exc}")
@@ -265,7 +318,7 @@ class LinkSimulator:
 
     def _attempt(self, transport: Transport, plan: Plan) -> tuple[list[Delivery], PointScores]:
         """Deliver every sample as ``plan`` says and score what the receiver shows."""
-        deliveries = transport.deliver(self.samples, plan)
+        deliveries = transport.deliver(self.coded_samples(plan.point.codec.display_name), plan)
         # a plug-in's decoder could return anything: one line, not a crash later
         for d in deliveries:
             check_output_image(

@@ -26,9 +26,17 @@ from simulator.metrics import (
     make_image_metric,
 )
 from simulator.metrics.miou import confusion_matrix
+from simulator.metrics.segmentation import segment
 from source_codecs.base import GPU_BATCH, image_digest
 
-__all__ = ["REFERENCE_CACHE_BYTES", "ImageScore", "PointScores", "Scorer", "metric_batch_size"]
+__all__ = [
+    "REFERENCE_CACHE_BYTES",
+    "ImageScore",
+    "PointScores",
+    "Scorer",
+    "metric_batch_size",
+    "segment_images",
+]
 
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips", "lpips_alex")
 REFERENCE_CACHE_BYTES = 2 << 30
@@ -50,6 +58,25 @@ def to_tensor(images: Sequence[np.ndarray], device: torch.device) -> torch.Tenso
     return torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous().to(device)
 
 
+def segment_images(
+    segmenter: torch.nn.Module,
+    images: Sequence[np.ndarray],
+    device: torch.device,
+    batch_size: int = 1,
+) -> np.ndarray:
+    """The segmenter's trainIds of each image, ``batch_size`` consecutive images per forward pass.
+
+    :param images: uint8 [H, W, 3] RGB images.
+    :return: uint8 [len(images), H, W] trainIds (0-18).
+    """
+    return np.concatenate(
+        [
+            segment(to_tensor(images[i : i + batch_size], device), segmenter).byte().cpu().numpy()
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+
+
 @dataclass
 class ImageScore:
     """Per-image metric values (NaN where not computed) and the segmentation confusion matrix."""
@@ -60,10 +87,11 @@ class ImageScore:
 
 @dataclass
 class PointScores:
-    """What a sweep point reports: means over images, dataset mIoU, FID, KID."""
+    """What a sweep point reports: means over images, dataset mIoU (and its ``miou_reference``), FID,
+    KID."""
 
     per_image: list[dict[str, float]]
-    summary: dict[str, float] = field(default_factory=dict)
+    summary: dict[str, float | str] = field(default_factory=dict)
 
 
 class Scorer:
@@ -100,9 +128,18 @@ class Scorer:
         self.miou = "miou" in metrics and segmenter is not None
         if "miou" in metrics and not self.miou:
             self.notes.append("miou: not computed: no segmenter is available")
-        if self.miou and not all(s.labels is not None for s in samples):
-            self.miou = False
-            self.notes.append("miou: not computed: the data source has no ground-truth labels")
+        self.miou_reference: str | None = None
+        """What mIoU is measured against: ``labels`` (the ground truth) or, on a source without
+        labels, ``segmenter`` (the segmenter's prediction on each original image; None: no mIoU)."""
+        if self.miou:
+            labelled = all(s.labels is not None for s in samples)
+            self.miou_reference = "labels" if labelled else "segmenter"
+        if self.miou_reference == "segmenter":
+            self.notes.append(
+                "miou: the data source has no labels: measured against the segmenter's prediction "
+                "on each original image (miou_reference: segmenter; the original reads 1)"
+            )
+        self._predicted_targets: np.ndarray | None = None
         self.distribution = [m for m in ("fid", "kid") if m in metrics]
         self._features: DistributionMetrics | None = (
             DistributionMetrics(device=device) if self.distribution else None
@@ -131,7 +168,7 @@ class Scorer:
         confusions: list[np.ndarray | None] = [None] * len(indices)
         if self.miou:
             pred = self.segmenter(rec).argmax(1).cpu()
-            labels = np.stack([self.samples[i].labels for i in indices]).astype(np.int64)
+            labels = self.miou_targets(indices).astype(np.int64)
             confusions = list(confusion_matrix(pred, torch.from_numpy(labels), NUM_CLASSES).numpy())
         scores = []
         for j, confusion in enumerate(confusions):
@@ -159,6 +196,20 @@ class Scorer:
                 self._prepared[key] = prepared
                 self._prepared_bytes += size
         return metric.compare(prepared, rec)
+
+    def miou_targets(self, indices: Sequence[int]) -> np.ndarray:
+        """uint8 [B, H, W] what the segmentation of samples ``indices`` is scored against: their
+        labels (:attr:`miou_reference` ``labels``) or the segmenter's prediction on each original
+        image (``segmenter``), predicted for every sample once, on first use, in the batches by
+        position that a point's reconstructions go in, so an unchanged image scores exactly 1."""
+        if self.miou_reference == "labels":
+            return np.stack([self.samples[i].labels for i in indices])
+        if self._predicted_targets is None:
+            originals = [s.image for s in self.samples]
+            self._predicted_targets = segment_images(
+                self.segmenter, originals, self.device, self.batch_size
+            )
+        return self._predicted_targets[list(indices)]
 
     def _inception(self, images: Sequence[np.ndarray], digests: Sequence[bytes]) -> torch.Tensor:
         """2048-d Inception pool3 features [B, 2048], computed and cached per batch of the images'
@@ -189,12 +240,13 @@ class Scorer:
             if key not in self._cache:
                 self._cache[key] = self._score_batch(list(chunk), [images[j] for j in chunk])
             scores.extend(self._cache[key])
-        summary: dict[str, float] = {}
+        summary: dict[str, float | str] = {}
         for name in self.image_metrics:
             summary[name] = _finite_mean([s.values[name] for s in scores])
         if self.miou:
             total = sum(s.confusion for s in scores)
             summary["miou"] = ConfusionMatrix.from_matrix(total).miou()
+            summary["miou_reference"] = self.miou_reference
         if self._features is not None:
             if self._reference_features is None:
                 references = [s.image for s in self.samples]

@@ -99,8 +99,8 @@ def _summary_table(summary: pd.DataFrame) -> str:
     frame = summary.drop(columns=["bandwidth_ratio"]).rename(columns={"rho_label": "rho"})
     if frame["channel"].nunique() == 1:
         frame = frame.drop(columns=["channel"])
-    cis = [f"{m}_ci95" for m in CI_METRICS]
-    shown = [c for c in frame.columns if c not in cis and frame[c].notna().any()]
+    hidden = [f"{m}_ci95" for m in CI_METRICS] + ["miou_reference"]  # in cells / in the note
+    shown = [c for c in frame.columns if c not in hidden and frame[c].notna().any()]
     head = "".join(
         f'<th title="{html.escape(c)}">{html.escape(TABLE_HEADINGS.get(c, c))}</th>' for c in shown
     )
@@ -289,6 +289,18 @@ def _summary_note(summary: pd.DataFrame) -> str:
         f'<p class="note">{points} points, {images} images each. PSNR, MS-SSIM and LPIPS are means '
         "over the images of the point ± the half-width of their 95 % Student-t confidence interval; "
         "mIoU (one confusion matrix over the point's images), FID and KID are dataset-level values "
-        "of the point, without an interval. Shaded rows had failures (decode or fit). Empty: not "
-        "computed.</p>"
+        f"of the point, without an interval.{_miou_reference_note(summary)} Shaded rows had "
+        "failures (decode or fit). Empty: not computed.</p>"
     )
+
+
+def _miou_reference_note(summary: pd.DataFrame) -> str:
+    """What the run's mIoU was measured against (``miou_reference``), as a sentence; empty without
+    mIoU."""
+    references = set(summary.get("miou_reference", pd.Series(dtype=object)).dropna())
+    if "segmenter" in references:
+        return (
+            " The data source has no labels: mIoU is measured against the segmenter's prediction "
+            "on each original image (the original reads 1)."
+        )
+    return " mIoU is measured against the ground-truth labels." if references else ""

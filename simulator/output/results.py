@@ -66,7 +66,7 @@ SUMMARY_COLUMNS = [
     "codec", "channel", "snr_db", "bandwidth_ratio", "rho_label", "num_symbols", "mcs",
     "payload_bytes", "bpp", "ber", "bler", "decode_failure_rate", "fit_failure_rate",
     "psnr", "psnr_ci95", "ms_ssim", "ms_ssim_ci95", "lpips", "lpips_ci95",
-    "lpips_alex", "lpips_alex_ci95", "miou", "fid", "kid", "n_images",
+    "lpips_alex", "lpips_alex_ci95", "miou", "miou_reference", "fid", "kid", "n_images",
 ]  # fmt: skip
 PER_IMAGE_COLUMNS = [
     "codec", "channel", "snr_db", "bandwidth_ratio", "image_id", "bpp", "ber", "bler",

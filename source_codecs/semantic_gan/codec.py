@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from source_codecs.base import check_image, network_batches
+from source_codecs.base import SEMANTIC_MAP_SOURCES, check_image, network_batches
 from source_codecs.errors import BudgetTooSmall, DecodeError, each_or_none
 from source_codecs.layered import LayeredCodec, ReceivedLayers
 from source_codecs.params import Param
@@ -96,9 +96,14 @@ class SemanticGANCodec(LayeredCodec):
         if the budget is tighter); or ``auto`` (every byte of the budget the base leaves).
     :param enhancement_codec: the codec of the residual, classical or the learned
         ``hyperprior_residual`` (``bpg`` measured best: ``benchmarks/results/enhancement_codec.md``).
+    :param semantic_map: where the coded map comes from (:meth:`semantic_map`): ``labels``, the
+        data source's label maps (required); ``segmenter``, the transmitter's segmenter's prediction
+        of the image, as a semantic transmitter without ground truth does; ``auto`` (default), the
+        labels where the source has them, else the segmenter.
 
-    The encoder needs the label map (``labels``); the stream carries it. The enhancement decoder
-    runs isolated (see :mod:`.enhancement`), so the codec's own decode stays trusted.
+    The encoder needs the label map (``labels``), from the source or the segmenter as
+    ``semantic_map`` says; the stream carries it. The enhancement decoder runs isolated (see
+    :mod:`.enhancement`), so the codec's own decode stays trusted.
     """
 
     trusted_decoder = True
@@ -113,7 +118,21 @@ class SemanticGANCodec(LayeredCodec):
         ),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
         "map_scale": Param(0.25, float, choices=(1.0, 0.5, 0.25), doc="label map resolution"),
+        "semantic_map": Param(
+            "auto",
+            str,
+            choices=("auto", *SEMANTIC_MAP_SOURCES),
+            doc="the coded map: the source's labels, the segmenter's, or auto (labels if any)",
+        ),
     }
+
+    def semantic_map(self, source_has_labels: bool) -> str:
+        """``labels`` or ``segmenter``, as the ``semantic_map`` parameter says (``auto``: the
+        labels where the source has them)."""
+        choice = self.params["semantic_map"]
+        if choice == "auto":
+            return "labels" if source_has_labels else "segmenter"
+        return choice
 
     def encode(
         self, image: np.ndarray, max_bytes: int | None, *, labels: np.ndarray | None = None
