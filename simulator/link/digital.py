@@ -20,7 +20,7 @@ import numpy as np
 from channels.phy import MCS
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint
-from simulator.link.transport import Delivery, Plan, Transport
+from simulator.link.transport import Delivery, Plan, Transport, received_key
 from source_codecs import SourceCodec, shared_decoder
 
 __all__ = ["DigitalTransport", "ReferenceTransport"]
@@ -91,7 +91,12 @@ class DigitalTransport(Transport):
                 else:
                     image, status = outcome.image, ("decoded_with_errors" if errors else "ok")
             deliveries.append(Delivery.received(image, len(stream), [rx], status))
-        decoded = self.codec.decode_batch([streams[i] for i in intact], height, width)
+        name = point.codec.display_name
+        keys = [(name, i, received_key(streams[i])) for i in intact]
+        decoded = self.setup.decodes.decode(
+            keys,
+            lambda todo: self.codec.decode_batch([streams[intact[j]] for j in todo], height, width),
+        )
         for i, image in zip(intact, decoded, strict=True):
             deliveries[i] = deliveries[i].with_image(image)
         return deliveries

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from channels.phy import MCS, DigitalLink
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint
-from simulator.link.transport import Delivery, Plan, Transport
+from simulator.link.transport import Delivery, Plan, Transport, received_key
 from source_codecs import BudgetTooSmall
 from source_codecs.layered import LayeredCodec, ReceivedLayers, erased_bytes
 
@@ -112,7 +112,15 @@ class LayeredTransport(Transport):
             layer_ok = bool(layer.codeword_ok.all())
             arrived.append(ReceivedLayers(base.data, erased, layer.data if layer_ok else None))
         height, width = self.setup.shape
-        images = self.codec.decode_layers_batch(arrived, height, width)
+        indices = [i for i, s in enumerate(streams) if s.base is not None]
+        keys = [
+            (key, i, received_key(a.base, a.base_erased, a.enhancement))
+            for i, a in zip(indices, arrived, strict=True)
+        ]
+        images = self.setup.decodes.decode(
+            keys,
+            lambda todo: self.codec.decode_layers_batch([arrived[j] for j in todo], height, width),
+        )
         decoded = iter(zip(sent, base_rx, enhancement_rx, images, strict=True))
         deliveries = []
         for stream in streams:

@@ -11,9 +11,11 @@ receiver shows and what it cost (:class:`Delivery`). The implementations are
 
 from __future__ import annotations
 
+import hashlib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -29,7 +31,16 @@ from simulator.data import Sample
 from simulator.link.sweep import SweepPoint, num_channel_symbols
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
 
-__all__ = ["Delivery", "EncodeCache", "LinkSetup", "Plan", "Status", "Transport"]
+__all__ = [
+    "DecodeCache",
+    "Delivery",
+    "EncodeCache",
+    "LinkSetup",
+    "Plan",
+    "Status",
+    "Transport",
+    "received_key",
+]
 
 Status = Literal["ok", "decoded_with_errors", "partial", "crc_fail", "decode_error", "no_fit"]
 """What happened to one image; see :class:`Delivery`."""
@@ -138,6 +149,64 @@ class EncodeCache:
         return self.get((codec_key, index, budget), compute)
 
 
+DECODE_CACHE_BYTES = 512 << 20
+"""Bound on the decoded images :class:`DecodeCache` keeps (a 256x512 image is 384 KiB)."""
+
+
+def received_key(*parts: bytes | np.ndarray | None) -> bytes:
+    """SHA-1 of what a receiver got (streams, erasure masks, None for a lost layer): the part of a
+    decode cache key that says what was decoded."""
+    digest = hashlib.sha1()
+    for part in parts:
+        data = b"" if part is None else part.tobytes() if isinstance(part, np.ndarray) else part
+        digest.update(len(data).to_bytes(8, "little") + (b"-" if part is None else b"+") + data)
+    return digest.digest()
+
+
+class DecodeCache:
+    """Decoded images by (codec row, image, what arrived): the same stream arrives intact at many
+    points (every SNR point where the MCS and so the budget is the same, and every error-free
+    attempt), and decoders are deterministic, so it is decoded once. The least recently used images
+    go first beyond ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int = DECODE_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._images: OrderedDict[Hashable, np.ndarray | None] = OrderedDict()
+        self._bytes = 0
+
+    def decode(
+        self,
+        keys: Sequence[Hashable],
+        decode: Callable[[list[int]], Sequence[np.ndarray | None]],
+    ) -> list[np.ndarray | None]:
+        """The images of ``keys``; ``decode(positions)`` decodes those not cached, in one batch,
+        returning a uint8 [H, W, 3] image (or None: the decoder found nothing to show) for each."""
+        out: list[np.ndarray | None] = []
+        missing = []
+        for j, key in enumerate(keys):
+            if key in self._images:
+                self._images.move_to_end(key)
+                out.append(self._images[key])
+            else:
+                missing.append(j)
+                out.append(None)
+        for j, image in zip(missing, decode(missing) if missing else [], strict=True):
+            out[j] = image
+            self._store(keys[j], image)
+        return out
+
+    def _store(self, key: Hashable, image: np.ndarray | None) -> None:
+        size = 0 if image is None else image.nbytes
+        if size > self.max_bytes or key in self._images:
+            return
+        self._images[key] = image
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, old = self._images.popitem(last=False)
+            self._bytes -= 0 if old is None else old.nbytes
+
+
 @dataclass
 class LinkSetup:
     """What every transport of one simulator shares: the channels, the FEC and MCS settings, the
@@ -159,6 +228,7 @@ class LinkSetup:
     fallback: np.ndarray
     device: torch.device
     encodes: EncodeCache = field(default_factory=EncodeCache)
+    decodes: DecodeCache = field(default_factory=DecodeCache)
     _links: dict[tuple[str, MCS], DigitalLink] = field(default_factory=dict)
 
     def channel(self, point: SweepPoint) -> Channel:
