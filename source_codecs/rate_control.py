@@ -9,7 +9,6 @@ byte for byte the one a fresh encode writes.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
@@ -17,13 +16,14 @@ import numpy as np
 
 from source_codecs.base import image_digest
 from source_codecs.errors import BudgetTooSmall
+from source_codecs.lru import LRUCache
 
 __all__ = ["KNOB_STREAMS", "StreamCache", "fit_to_budget", "rate_points_to_try"]
 
 K = TypeVar("K")
 
 
-class StreamCache:
+class StreamCache(LRUCache[bytes]):
     """Encoded streams by (codec identity, image content, knob), least recently used evicted first.
 
     :param max_bytes: bound on the bytes of all cached streams together.
@@ -35,17 +35,7 @@ class StreamCache:
     """
 
     def __init__(self, max_bytes: int = 64 << 20) -> None:
-        self.max_bytes = max_bytes
-        self._streams: OrderedDict[tuple, bytes] = OrderedDict()
-        self._size = 0
-
-    def __len__(self) -> int:
-        return len(self._streams)
-
-    def clear(self) -> None:
-        """Forget every stream."""
-        self._streams.clear()
-        self._size = 0
+        super().__init__(max_bytes, len)
 
     def memoized(
         self, codec: Hashable, image: np.ndarray, write: Callable[[K], bytes]
@@ -57,24 +47,7 @@ class StreamCache:
         :param image: uint8 [H, W, 3], hashed once here.
         """
         prefix = (codec, image_digest(image))
-
-        def cached(knob: K) -> bytes:
-            key = (*prefix, knob)
-            if key in self._streams:
-                self._streams.move_to_end(key)
-                return self._streams[key]
-            stream = write(knob)
-            self._store(key, stream)
-            return stream
-
-        return cached
-
-    def _store(self, key: tuple, stream: bytes) -> None:
-        self._streams[key] = stream
-        self._size += len(stream)
-        while self._size > self.max_bytes and self._streams:
-            _, old = self._streams.popitem(last=False)
-            self._size -= len(old)
+        return lambda knob: self.get((*prefix, knob), lambda: write(knob))
 
 
 KNOB_STREAMS = StreamCache()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import math
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -30,6 +29,7 @@ from channels.phy.measure_tables import candidate_mcs
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint, num_channel_symbols
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
+from source_codecs.lru import LRUCache, read_only
 
 __all__ = [
     "DecodeCache",
@@ -171,9 +171,9 @@ class DecodeCache:
     """
 
     def __init__(self, max_bytes: int = DECODE_CACHE_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self._images: OrderedDict[Hashable, np.ndarray | None] = OrderedDict()
-        self._bytes = 0
+        self._images: LRUCache[np.ndarray | None] = LRUCache(
+            max_bytes, lambda image: 0 if image is None else image.nbytes
+        )
 
     def decode(
         self,
@@ -186,25 +186,14 @@ class DecodeCache:
         missing = []
         for j, key in enumerate(keys):
             if key in self._images:
-                self._images.move_to_end(key)
-                out.append(self._images[key])
+                out.append(self._images.peek(key))
             else:
                 missing.append(j)
                 out.append(None)
         for j, image in zip(missing, decode(missing) if missing else [], strict=True):
-            out[j] = image
-            self._store(keys[j], image)
+            out[j] = image if image is None else read_only(image)
+            self._images.put(keys[j], out[j])
         return out
-
-    def _store(self, key: Hashable, image: np.ndarray | None) -> None:
-        size = 0 if image is None else image.nbytes
-        if size > self.max_bytes or key in self._images:
-            return
-        self._images[key] = image
-        self._bytes += size
-        while self._bytes > self.max_bytes:
-            _, old = self._images.popitem(last=False)
-            self._bytes -= 0 if old is None else old.nbytes
 
 
 @dataclass

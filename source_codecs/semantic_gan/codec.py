@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["GeneratorInput", "SemanticGANCodec"]
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
@@ -20,9 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from source_codecs.base import SEMANTIC_MAP_SOURCES, check_image, network_batches
+from source_codecs.base import SEMANTIC_MAP_SOURCES, check_image, image_digest, network_batches
 from source_codecs.errors import BudgetTooSmall, DecodeError, each_or_none
 from source_codecs.layered import LayeredCodec, ReceivedLayers
+from source_codecs.lru import LRUCache, read_only
 from source_codecs.params import Param
 from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
@@ -45,6 +47,11 @@ ENHANCEMENT_BPP: dict[str, float] = {"low": 0.05, "mid": 0.15, "high": 0.4}
 """Enhancement layer sizes in bits per pixel (``auto``: whatever the budget leaves)."""
 _LENGTH_FIELD = 3
 """Bytes an enhancement layer adds to the header at most (one more LEB128 packet length)."""
+
+_MEMO: LRUCache[np.ndarray] = LRUCache(256 << 20, lambda a: a.nbytes)
+"""What the encoder computes again for every budget of the same image: the analysis (latent symbols)
+per (codec, image, map, rate point), and the base reconstruction the enhancement residual is taken
+over, per base stream. Both are deterministic, so a cached value is what a fresh run computes."""
 
 
 class GeneratorInput(NamedTuple):
@@ -199,9 +206,13 @@ class SemanticGANCodec(LayeredCodec):
         small = downscale_map(labels, factor)
         map_packet = encode_labels(small)
         segmap = _segmap(upscale_map(small, factor, height, width), size).to(self.device)
+        key = (self.recipe.key, image_digest(image), image_digest(small), factor)
         for rate in rate_points_to_try(self.params["rate"], RATES):
             model = _model(rate, self.device)
-            symbols = model.analyse(x, segmap)[0].cpu().numpy()
+            symbols = _MEMO.get(
+                ("analysis", *key, rate),
+                lambda m=model: read_only(m.analyse(x, segmap)[0].cpu().numpy()),
+            )
             latent = tuple(encode_stripes(symbols, model.pmf().cpu().numpy(), rows))
             packets = Packets(rate, factor, rows, map_packet, latent)
             stream = pack(packets)
@@ -250,7 +261,10 @@ class SemanticGANCodec(LayeredCodec):
             max_bytes = min(max_bytes, int(ENHANCEMENT_BPP[level] * height * width / 8))
         if max_bytes <= 0:
             return b""
-        reconstruction = self.decode(base, height, width)
+        reconstruction = _MEMO.get(
+            ("base", self.recipe.key, hashlib.sha1(base).digest(), height, width),
+            lambda: read_only(self.decode(base, height, width)),
+        )
         return encode_residual(image, reconstruction, max_bytes, self.params["enhancement_codec"])
 
     def decode(self, data: bytes, height: int, width: int) -> np.ndarray:
