@@ -10,6 +10,7 @@ from simulator.data import (
     CITYSCAPES_CLASSES,
     CITYSCAPES_PALETTE,
     IGNORE_INDEX,
+    NUM_CLASSES,
     DataConfigError,
     SyntheticScenes,
     colorize_labels,
@@ -30,7 +31,7 @@ def synthetic(n=4, h=96, w=192, seed=0, split="test"):
 
 
 def test_class_table_and_palette():
-    assert len(CITYSCAPES_CLASSES) == 19 and CITYSCAPES_CLASSES[13] == "car"
+    assert len(CITYSCAPES_CLASSES) == NUM_CLASSES == 19 and CITYSCAPES_CLASSES[13] == "car"
     assert CITYSCAPES_PALETTE.shape == (19, 3) and CITYSCAPES_PALETTE.dtype == np.uint8
     assert tuple(CITYSCAPES_PALETTE[0]) == (128, 64, 128)
     colored = colorize_labels(np.array([[0, 255]], dtype=np.uint8))

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from corruption import CORRUPTIONS, corrupt_stream
 
 from simulator.data import make_source
 from source_codecs import BudgetTooSmall, DecodeError, make_codec
@@ -174,16 +175,12 @@ def test_corrupted_streams_raise_decode_error_or_decode(streams) -> None:
     outcomes = set()
     data = streams["q2"]
     for trial in range(60):
-        kind = trial % 3
-        if kind == 0:  # one flipped bit
-            bad = bytearray(data)
-            bad[rng.integers(0, len(bad))] ^= 1 << int(rng.integers(8))
-        elif kind == 1:  # truncated
-            bad = bytearray(data[: rng.integers(0, len(data))])
+        if trial % 4 < len(CORRUPTIONS):  # truncated, bits flipped anywhere, header bits flipped
+            bad = corrupt_stream(data, CORRUPTIONS[trial % 4], rng)
         else:  # garbage behind a valid header
-            bad = bytearray(data[:2]) + bytearray(rng.integers(0, 256, rng.integers(0, 400)))
+            bad = data[:2] + bytes(rng.integers(0, 256, rng.integers(0, 400), dtype=np.uint8))
         try:
-            assert codec.decode(bytes(bad), H, W).shape == (H, W, 3)
+            assert codec.decode(bad, H, W).shape == (H, W, 3)
             outcomes.add("image")
         except DecodeError:
             outcomes.add("error")

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from source_codecs.labels import IGNORE_INDEX, NUM_CLASSES
+
 CITYSCAPES_CLASSES: tuple[str, ...] = (
     "road",
     "sidewalk",
@@ -43,11 +45,7 @@ CITYSCAPES_CLASSES: tuple[str, ...] = (
     "motorcycle",
     "bicycle",
 )
-"""The 19 evaluated Cityscapes classes, indexed by trainId."""
-
-NUM_CLASSES: int = len(CITYSCAPES_CLASSES)
-IGNORE_INDEX: int = 255
-"""Label value of pixels that belong to no evaluated class (void, license plate, ...)."""
+"""The :data:`~source_codecs.labels.NUM_CLASSES` evaluated Cityscapes classes, indexed by trainId."""
 
 CITYSCAPES_PALETTE: np.ndarray = np.array(
     [

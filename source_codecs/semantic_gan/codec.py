@@ -168,8 +168,7 @@ class SemanticGANCodec(LayeredCodec):
         layer = self.encode_enhancement(image, base, room) if room > 0 else b""
         if not layer:
             return base
-        packets = unpack(base, -(-height // DOWNSAMPLING))
-        return pack(Packets(*_base_fields(packets), enhancement=layer))
+        return pack(replace(unpack(base, -(-height // DOWNSAMPLING)), enhancement=layer))
 
     @torch.no_grad()
     def encode_base(
@@ -396,14 +395,3 @@ class SemanticGANCodec(LayeredCodec):
             return decode_stripe(packet, pmf, rows, width)
         except _CODER_ERRORS as exc:
             raise DecodeError(f"semantic_gan: latent packet does not decode ({exc})") from exc
-
-
-def _base_fields(packets: Packets) -> tuple[str, int, int, bytes, tuple[bytes, ...]]:
-    """The base layer's fields of ``packets`` (for repacking with an enhancement layer)."""
-    return (
-        packets.rate,
-        packets.map_factor,
-        packets.rows,
-        packets.map_packet,
-        packets.latent_packets,
-    )

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from source_codecs.semantic_gan.semantic_map import NUM_CLASSES, label_channels
+from source_codecs.labels import NUM_CLASSES
+from source_codecs.semantic_gan.semantic_map import label_channels
 
 
 def _block(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:

@@ -8,8 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-NUM_CLASSES = 19
-"""Cityscapes trainIds 0..18."""
+from source_codecs.labels import NUM_CLASSES
 
 NUM_LABEL_CHANNELS = NUM_CLASSES + 1
 """One-hot channels of the generator: the 19 classes and one for ignore (255) or any other value."""
