@@ -1,9 +1,11 @@
 """Throughput of the simulator: the default run, and one sweep on each executor.
 
-    python benchmarks/throughput.py [--skip-default] [--skip-executors]
+    python benchmarks/throughput.py [--skip-default] [--skip-executors] [--profile]
 
 Writes benchmarks/results/throughput.md (the command, the machine, the numbers). Each run is a fresh
 ``python -m simulator.run`` process, timed from start to exit (imports and model loads included).
+``--profile`` also runs the default experiment once in this process under cProfile and says where its
+time goes (cumulative seconds of the entry points of each stage; a stage's own caches included).
 """
 
 from __future__ import annotations
@@ -81,6 +83,70 @@ def default_run(tmp: Path) -> list[str]:
     ]
 
 
+PROFILE_STAGES = (
+    (
+        "building the simulator (models, data, plug-in checks)",
+        "simulator/link/pipeline.py",
+        "__init__",
+    ),
+    (
+        "source encoding, rate control included (EncodeCache.get)",
+        "simulator/link/transport.py",
+        "get",
+    ),
+    (
+        "5G LDPC link: CRC, LDPC, QAM, channel (DigitalLink.transmit)",
+        "channels/phy/link.py",
+        "transmit",
+    ),
+    ("decoding intact streams (DecodeCache.decode)", "simulator/link/transport.py", "decode"),
+    (
+        "analog codecs over the channel (AnalogTransport.deliver)",
+        "simulator/link/analog.py",
+        "deliver",
+    ),
+    ("metric networks and scores (Scorer.score_point)", "simulator/link/scoring.py", "score_point"),
+    ("figures (plot_summary)", "simulator/output/plots.py", "plot_summary"),
+    ("report.html (write_report)", "simulator/output/report.py", "write_report"),
+)
+"""(stage, file, function): the stages of a run, by the cumulative time of their entry point."""
+
+
+def profile_default(tmp: Path) -> list[str]:
+    """Where the default run's time goes, from one in-process run under cProfile."""
+    import cProfile
+    import pstats
+
+    from simulator import simulate
+
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(simulate, ROOT / "link.yaml", out=tmp / "profiled", quiet=True)
+    total = time.perf_counter() - start
+    stats = pstats.Stats(
+        profiler
+    ).stats  # (file, line, function) -> (cc, nc, tottime, cumtime, callers)
+    rows = []
+    for stage, file, function in PROFILE_STAGES:
+        seconds = sum(
+            v[3] for (f, _, name), v in stats.items() if f.endswith(file) and name == function
+        )
+        rows.append(f"| {stage} | {seconds:.1f} | {100 * seconds / total:.0f} % |")
+    return [
+        "## Where the default run's time goes (`--profile`)",
+        "",
+        f"One in-process `simulator.simulate('link.yaml')` under cProfile: {total:.1f} s in all "
+        "(profiling adds some overhead; imports excluded). Stages by the cumulative time of their "
+        "entry point; the encoding stage includes the semantic GAN's enhancement encodes, which "
+        "run its generator.",
+        "",
+        "| stage | seconds | share |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def executors(tmp: Path) -> list[str]:
     rows, frames = [], {}
     for name, workers in (("local", 1), ("processes", 2), ("dask", 2)):
@@ -114,6 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-default", action="store_true")
     parser.add_argument("--skip-executors", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="also profile the default run")
     args = parser.parse_args()
     lines = [
         "# Throughput",
@@ -126,6 +193,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_default:
             lines += default_run(Path(tmp))
+        if args.profile:
+            lines += profile_default(Path(tmp))
         if not args.skip_executors:
             lines += executors(Path(tmp))
     RESULT.parent.mkdir(parents=True, exist_ok=True)
