@@ -24,6 +24,9 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(
+    0, str(ROOT)
+)  # --profile imports the simulator of this checkout, not an installed one
 RESULT = ROOT / "benchmarks" / "results" / "throughput.md"
 
 EXECUTOR_SWEEP = {
