@@ -11,7 +11,8 @@ import torch
 
 from simulator.data import make_source
 from source_codecs import make_codec
-from source_codecs.deepjscc.model import DeepJSCC, shipped_weights
+from source_codecs.deepjscc.af_module import AFModule
+from source_codecs.deepjscc.model import DeepJSCC, DeepJSCCConfig, shipped_weights
 from source_codecs.deepjscc.symbols import latent_to_symbols, received_features
 from source_codecs.deepjscc.train import main as train_main
 from source_codecs.deepjscc.training_channel import TrainingChannel
@@ -161,8 +162,22 @@ def test_shipped_weights_are_small_fp16() -> None:
 
 
 def test_two_step_training_run_resumes(resumed_run) -> None:
-    args = ["--crop", "32", "--width", "8"]
+    args = ["--crop", "32", "--width", "8", "--blocks", "1"]
     _, _, out = resumed_run(train_main, args, height=32, width=64)
     assert json.loads((out / "options.json").read_text())["width"] == 8
     assert "lr=" in (out / "train.log").read_text()
-    assert DeepJSCC.load(out / "weights.pt").config.width == 8
+    config = DeepJSCC.load(out / "weights.pt").config
+    assert (config.width, config.blocks) == (8, 1)
+
+
+def test_residual_blocks_keep_shapes_and_learn_depth() -> None:
+    """Blocks add parameters at 1/8 resolution only; the shapes of every output stay the same."""
+    shallow, deep = (DeepJSCC(DeepJSCCConfig(width=16, blocks=b)).eval() for b in (0, 2))
+    extra = sum(p.numel() for p in deep.parameters()) - sum(p.numel() for p in shallow.parameters())
+    # Two 3x3 convolutions of 16 channels, a PReLU and an AF module per block, in both networks.
+    per_block = 2 * (16 * 16 * 9 + 16) + 16 + sum(p.numel() for p in AFModule(16).parameters())
+    assert extra == 2 * 2 * per_block
+    image, snr = torch.rand(1, 3, 32, 48), torch.tensor([5.0])
+    x = deep.encode(image, 100, snr)
+    y = deep.decode(x, torch.full((1, 100), 0.1), snr, 32, 48)
+    assert x.shape == (1, 100) and y.shape == (1, 3, 32, 48)

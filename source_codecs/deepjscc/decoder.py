@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from source_codecs.deepjscc.af_module import AFModule
+from source_codecs.deepjscc.residual import AFResidualBlock
 
 
 class Decoder(nn.Module):
@@ -21,13 +22,14 @@ class Decoder(nn.Module):
 
     :param latent_channels: C_max, complex latent channels.
     :param width: feature channels at 1/8 resolution; the 1/4 and 1/2 stages have 3/4 and 1/2 of it.
+    :param blocks: :class:`AFResidualBlock` s at 1/8 resolution before the upsampling.
 
     :input features: [B, 3 * C_max, H / 8, W / 8], float32.
     :input snr_db: [B], float32, channel SNR in dB.
     :output image: [B, 3, H, W], float32 in [0, 1].
     """
 
-    def __init__(self, latent_channels: int, width: int) -> None:
+    def __init__(self, latent_channels: int, width: int, blocks: int = 0) -> None:
         super().__init__()
         # Channels after each sub-pixel upsampling (1/4, 1/2 and full resolution).
         ups = [width * 3 // 4, width // 2, width // 2]
@@ -38,11 +40,14 @@ class Decoder(nn.Module):
             for cin, cout in zip([width, *ups[:-1]], ups, strict=True)
         )
         self.af = nn.ModuleList(AFModule(c) for c in [width, width, *ups])
+        self.blocks = nn.ModuleList(AFResidualBlock(width) for _ in range(blocks))
         self.out = nn.Conv2d(ups[-1], 3, 3, 1, 1)
 
     def forward(self, features: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
         x = self.af[0](self.head(features), snr_db)
         x = self.af[1](self.body(x), snr_db)
+        for block in self.blocks:
+            x = block(x, snr_db)
         for up, af in zip(self.ups, self.af[2:], strict=True):
             x = af(up(x), snr_db)
         return torch.sigmoid(self.out(x))

@@ -33,10 +33,13 @@ class DeepJSCCConfig:
     :param latent_channels: C_max, complex symbols per latent position. Capacity = C_max symbols per
         8x8 block = C_max / 192 symbols per real source dimension: 8 gives rho up to 1/24.
     :param width: feature channels of the encoder and decoder at 1/8 resolution.
+    :param blocks: residual blocks at 1/8 resolution in each of the encoder and the decoder (0: the
+        shallow network of the first shipped weights, whose files have no such key).
     """
 
     latent_channels: int = 8
     width: int = 64
+    blocks: int = 0
 
 
 class DeepJSCC(nn.Module):
@@ -61,8 +64,8 @@ class DeepJSCC(nn.Module):
     def __init__(self, config: DeepJSCCConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = Encoder(config.latent_channels, config.width)
-        self.decoder = Decoder(config.latent_channels, config.width)
+        self.encoder = Encoder(config.latent_channels, config.width, config.blocks)
+        self.decoder = Decoder(config.latent_channels, config.width, config.blocks)
 
     def capacity(self, height: int, width: int) -> int:
         """The largest K for an image of ``height`` x ``width`` pixels: C_max per padded 8x8 block."""
@@ -81,7 +84,7 @@ class DeepJSCC(nn.Module):
         height, width = image.shape[-2:]
         self._check(num_symbols, height, width)
         padded = F.pad(image, (0, _padded(width) - width, 0, _padded(height) - height), "replicate")
-        latent = self.encoder(padded, snr_db)
+        latent = self.encoder(padded, snr_db).float()
         return normalize_power(latent_to_symbols(latent, num_symbols))
 
     def decode(
@@ -105,7 +108,7 @@ class DeepJSCC(nn.Module):
         self._check(symbols.shape[1], height, width)
         h, w = _padded(height) // DOWNSAMPLING, _padded(width) // DOWNSAMPLING
         features = received_features(symbols, noise_var, self.config.latent_channels, h, w)
-        return self.decoder(features, snr_db)[:, :, :height, :width]
+        return self.decoder(features, snr_db).float()[:, :, :height, :width]
 
     def _check(self, num_symbols: int, height: int, width: int) -> None:
         capacity = self.capacity(height, width)

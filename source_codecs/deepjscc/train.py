@@ -6,7 +6,10 @@ expects are read and ignored). Every step draws, per image, an SNR uniform in
 [``--snr-min``, ``--snr-max``] dB and a channel (AWGN, or with probability ``--fading-prob`` Rayleigh
 fast fading with perfect CSI and zero forcing, see :class:`TrainingChannel`), and per batch one
 bandwidth ratio of :data:`RHOS`, so that one model learns every K; the loss is the MSE on [0, 1]
-pixels. Adam with a cosine learning-rate decay over ``--steps``.
+pixels. Adam with a cosine learning-rate decay over ``--steps``. ``--blocks N`` adds N residual
+blocks at 1/8 resolution to each network; ``--autocast auto`` (the default) runs both networks
+under bf16 autocast on a CPU with native bf16 (:func:`source_codecs.training.use_bf16`), and the
+symbols, the channel and the loss in float32.
 
 Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to continue
 (``--resume``); ``--max-minutes`` stops cleanly with a checkpoint. At the end ``OUT/weights.pt`` is
@@ -52,6 +55,7 @@ class TrainOptions:
     lr_final: float = 5e-5
     latent_channels: int = 8
     width: int = 64
+    blocks: int = 0
     snr_min: float = -5.0
     snr_max: float = 20.0
     fading_prob: float = 0.5
@@ -61,6 +65,7 @@ class TrainOptions:
     workers: int = 0
     threads: int = 1
     seed: int = 0
+    autocast: str = "auto"
 
 
 class _Trainer:
@@ -68,10 +73,11 @@ class _Trainer:
 
     def __init__(self, opts: TrainOptions) -> None:
         self.opts = opts
-        config = DeepJSCCConfig(latent_channels=opts.latent_channels, width=opts.width)
+        config = DeepJSCCConfig(opts.latent_channels, opts.width, opts.blocks)
         self.model = DeepJSCC(config).train()
         self.channel = TrainingChannel(opts.fading_prob)
         self.opt = torch.optim.Adam(self.model.parameters(), opts.lr)
+        self.bf16 = training.use_bf16(opts.autocast, torch.device("cpu"))
         self.step = 0
 
     def learning_rate(self) -> float:
@@ -87,9 +93,11 @@ class _Trainer:
         snr_db = o.snr_min + (o.snr_max - o.snr_min) * torch.rand(b)
         rho = RHOS[int(torch.randint(len(RHOS), ()))]
         num_symbols = math.floor(rho * 3 * h * w)
-        x = self.model.encode(image, num_symbols, snr_db)
-        y, noise_var = self.channel(x, snr_db)
-        loss = torch.nn.functional.mse_loss(self.model.decode(y, noise_var, snr_db, h, w), image)
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+            x = self.model.encode(image, num_symbols, snr_db)
+            y, noise_var = self.channel(x, snr_db)
+            decoded = self.model.decode(y, noise_var, snr_db, h, w)
+        loss = torch.nn.functional.mse_loss(decoded, image)
         for group in self.opt.param_groups:
             group["lr"] = self.learning_rate()
         self.opt.zero_grad(set_to_none=True)
@@ -145,7 +153,12 @@ def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     return training.cli_main(
-        argv, TrainOptions, train, "python -m source_codecs.deepjscc.train", __doc__
+        argv,
+        TrainOptions,
+        train,
+        "python -m source_codecs.deepjscc.train",
+        __doc__,
+        {"autocast": training.AUTOCAST_CHOICES},
     )
 
 
