@@ -270,11 +270,13 @@ class ExecutionConfig(_Strict):
 
 class OutputConfig(_Strict):
     """Where results go and what is drawn: ``formats`` of the figures in ``plots/`` (PNG by default,
-    PDF and SVG on request); ``gallery_images``: how many of the first images the report's gallery
-    shows per point (0: no gallery)."""
+    PDF and SVG on request); ``per_metric_plots``: also one file per metric and bandwidth ratio (and
+    per SNR against the ratio), besides the multi-panel figures; ``gallery_images``: how many of the
+    first images the report's gallery shows per point (0: no gallery)."""
 
     dir: str = "results/link"
     plots: bool = True
+    per_metric_plots: bool = True
     formats: list[Literal["png", "pdf", "svg"]] = Field(
         default_factory=lambda: ["png"], min_length=1
     )

@@ -126,13 +126,17 @@ def simulate(
     elapsed = time.perf_counter() - start
     summary, per_image = store.write_csvs()
     plots: list[Path] = []
+    panels: list[Path] = []
     if config.output.plots:
-        from simulator.output.plots import plot_summary
+        from simulator.output.plots import panel_stems, plot_summary
 
-        plots = [Path(p) for p in plot_summary(summary, out_dir / "plots", config.output.formats)]
+        output = config.output
+        files = plot_summary(summary, out_dir / "plots", output.formats, output.per_metric_plots)
+        plots = [Path(p) for p in files]
+        panels = [p for p in plots if p.stem in panel_stems(summary)]
     from simulator.output.report import write_report
 
-    write_report(config, plots, simulator.samples)
+    write_report(config, panels, simulator.samples)
     return SimulationResult(
         summary, per_image, out_dir, plots, config, len(todo), len(points) - len(todo), elapsed
     )

@@ -48,13 +48,18 @@ def run(tmp_path_factory) -> Path:
 
 def test_one_figure_per_view_in_every_requested_format(run):
     names = sorted(p.name for p in (run / "plots").iterdir())
-    assert names == [
-        "metrics_vs_rho.png",
-        "metrics_vs_rho.svg",
-        "metrics_vs_snr.png",
-        "metrics_vs_snr.svg",
-    ]
+    panels = ["metrics_vs_rho", "metrics_vs_snr"]
+    # The SPEC's layout besides: each metric against SNR per ratio, the metrics against the ratio
+    # per SNR.
+    rows = ["bler", "bpp", "decode_failure_rate", "ms_ssim", "psnr"]
+    singles = [f"{m}_vs_snr_rho_{r}" for m in rows for r in ("1-12", "1-6")]
+    singles += ["metrics_vs_rho_snr_12dB", "metrics_vs_rho_snr_m4dB"]
+    stems = panels + singles
+    assert names == sorted(f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg"))
     assert (run / "plots" / "metrics_vs_snr.svg").read_text().lstrip().startswith("<?xml")
+    # The report shows the two multi-panel figures, not the single-panel copies.
+    page = (run / "report.html").read_text()
+    assert sorted(re.findall(r'<figure><img src="data:[^"]+" alt="([^"]+)"', page)) == panels
 
 
 def test_summary_ci_columns_are_t_intervals_of_the_per_image_values(run):
@@ -196,13 +201,12 @@ def test_bad_format_exits_2_before_anything_runs(tmp_path):
     assert proc.stderr.startswith("output.formats[0]: invalid value 'gif'"), proc.stderr
 
 
-def test_figures_keep_curves_apart_and_read_like_a_paper():
-    from simulator.output.plots import summary_figures
-
+def _two_codec_summary(snrs=(0.0, 10.0, 20.0)) -> pd.DataFrame:
+    """Codecs a and b (identical curves) and the reference, two ratios, ``snrs``."""
     rows = []
     for codec in ("a", "b", "original"):
         for ratio in (1 / 48, 1 / 24):
-            for snr in (0.0, 10.0, 20.0):
+            for snr in snrs:
                 same = {"psnr": 20.0 + snr, "bpp": 0.1, "bler": 0.0 if snr else 0.3}
                 ref = {"psnr": 100.0, "bpp": 24.0, "bler": math.nan}
                 rows.append(
@@ -215,7 +219,13 @@ def test_figures_keep_curves_apart_and_read_like_a_paper():
                         **(ref if codec == "original" else same),
                     }
                 )
-    figures = dict(summary_figures(pd.DataFrame(rows)))
+    return pd.DataFrame(rows)
+
+
+def test_figures_keep_curves_apart_and_read_like_a_paper():
+    from simulator.output.plots import summary_figures
+
+    figures = dict(summary_figures(_two_codec_summary()))
     assert sorted(figures) == ["metrics_vs_rho", "metrics_vs_snr"]
     fig = figures["metrics_vs_snr"]
     axes = np.array(fig.axes).reshape(3, 2)  # psnr, bpp, bler rows; two ratios
@@ -235,6 +245,25 @@ def test_figures_keep_curves_apart_and_read_like_a_paper():
 
     for f in figures.values():
         plt.close(f)
+
+
+def test_per_metric_files_follow_the_spec_layout_and_the_report_shows_only_panels():
+    import matplotlib.pyplot as plt
+
+    from simulator.output.plots import panel_stems, per_metric_figures
+
+    summary = _two_codec_summary(snrs=(-2.5, 0.0, 10.0))
+    figures = dict(per_metric_figures(summary))
+    by_snr = [f"{m}_vs_snr_rho_{r}" for m in ("psnr", "bpp", "bler") for r in ("1-48", "1-24")]
+    by_rho = ["metrics_vs_rho_snr_m2p5dB", "metrics_vs_rho_snr_0dB", "metrics_vs_rho_snr_10dB"]
+    assert list(figures) == by_snr + by_rho  # -2.5 dB and 2.5 dB cannot collide
+    psnr = figures["psnr_vs_snr_rho_1-24"]
+    [ax] = psnr.axes
+    assert [list(line.get_xdata()) for line in ax.get_lines()] == [[-2.5, 0.0, 10.0]] * 2
+    assert len(figures["metrics_vs_rho_snr_0dB"].axes) == 3  # psnr, bpp, bler against the ratio
+    assert panel_stems(summary) == {"metrics_vs_snr", "metrics_vs_rho"}
+    for fig in figures.values():
+        plt.close(fig)
 
 
 def test_confidence_bands_stay_inside_the_metrics_range():

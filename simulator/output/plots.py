@@ -6,6 +6,10 @@
   as columns (the lowest, a middle and the highest: :func:`~simulator.output.gallery.gallery_snrs`), each
   panel a metric against the bandwidth ratio, on a log axis labelled with fractions (1/48, 1/24).
 
+With ``per_metric`` (the default of :func:`plot_summary`, ``output.per_metric_plots``) the same
+curves are also written one panel per file, the layout of shared/SPEC.md's output contract
+(:func:`per_metric_figures`).
+
 With several channels each view is drawn once per channel (``metrics_vs_snr_<channel>``). Every figure
 has one legend for all its panels. Each codec keeps its colour, marker and line style in every panel
 (open markers of different shapes, so identical curves do not hide each other); the ``original``
@@ -19,7 +23,9 @@ BLER is on a log axis (a BLER of 0 cannot be drawn there and is left out).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 
 import matplotlib
@@ -40,6 +46,8 @@ __all__ = [
     "PLOT_METRICS",
     "REFERENCE",
     "confidence_band",
+    "panel_stems",
+    "per_metric_figures",
     "plot_summary",
     "ratio_label",
     "summary_figures",
@@ -117,7 +125,11 @@ def _panel(
     if metric in LOG_METRICS:
         if not positive_in_row:
             ax.set_ylim(1e-4, 1)  # a log axis with nothing on it: a sensible range
-        ax.set_yscale("log", nonpositive="mask")  # zeros cannot be drawn on it: left out
+        with warnings.catch_warnings():
+            # A panel whose points are all 0 shares its row's log axis; matplotlib warns that this
+            # one panel alone could not be log-scaled, which is harmless here.
+            warnings.filterwarnings("ignore", "Data has no positive values", UserWarning)
+            ax.set_yscale("log", nonpositive="mask")  # zeros cannot be drawn on it: left out
         if frame[metric].notna().any() and not (frame[metric] > 0).any():
             ax.text(0.5, 0.5, "no block errors", transform=ax.transAxes, ha="center", color="0.4")
     ax.grid(alpha=0.3, which="both" if metric in LOG_METRICS else "major")
@@ -185,55 +197,102 @@ def _grid(
     return fig
 
 
-def summary_figures(summary: pd.DataFrame) -> list[tuple[str, Figure]]:
-    """The figures of a summary table as (file stem, figure); see the module docstring. The caller
-    closes the figures."""
-    figures = []
+def _views(summary: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame, list[str]]]:
+    """Per channel with something to draw: (file-name suffix, title prefix, rows, metrics)."""
+    views = []
     channels = list(dict.fromkeys(summary["channel"]))
     for channel in channels:
         frame = summary[summary["channel"] == channel]
         metrics = [m for m in PLOT_METRICS if m in frame and frame[m].notna().any()]
-        if not metrics:
-            continue
-        suffix = f"_{_slug(channel)}" if len(channels) > 1 else ""
-        where = f"{channel}, " if len(channels) > 1 else ""
-        ratios = sorted(frame["bandwidth_ratio"].unique())
-        by_ratio = [
-            (f"{where}ρ = {ratio_label(r)}", frame[frame["bandwidth_ratio"] == r]) for r in ratios
-        ]
-        fig = _grid(
-            frame,
-            metrics,
-            by_ratio,
-            "snr_db",
-            "SNR (Es/N0) [dB]",
+        if metrics:
+            several = len(channels) > 1
+            suffix, where = (f"_{_slug(channel)}", f"{channel}, ") if several else ("", "")
+            views.append((suffix, where, frame, metrics))
+    return views
+
+
+def _by_ratio(frame: pd.DataFrame, where: str) -> list[tuple[str, float, pd.DataFrame]]:
+    """(panel title, ratio, rows) per swept bandwidth ratio, in increasing order."""
+    return [
+        (f"{where}ρ = {ratio_label(r)}", r, frame[frame["bandwidth_ratio"] == r])
+        for r in sorted(frame["bandwidth_ratio"].unique())
+    ]
+
+
+def _by_snr(
+    frame: pd.DataFrame, where: str, snrs: Sequence[float]
+) -> list[tuple[str, pd.DataFrame]]:
+    """(panel title, rows) per SNR of ``snrs``."""
+    return [(f"{where}SNR {s:g} dB", frame[frame["snr_db"] == s]) for s in snrs]
+
+
+SNR_LABEL = "SNR (Es/N0) [dB]"
+RHO_LABEL = "bandwidth ratio k/n"
+
+
+def panel_stems(summary: pd.DataFrame) -> set[str]:
+    """The file stems of :func:`summary_figures` (without drawing): the figures the report shows."""
+    stems = set()
+    for suffix, _, frame, _ in _views(summary):
+        stems.add(f"metrics_vs_snr{suffix}")
+        if frame["bandwidth_ratio"].nunique() > 1:
+            stems.add(f"metrics_vs_rho{suffix}")
+    return stems
+
+
+def summary_figures(summary: pd.DataFrame) -> list[tuple[str, Figure]]:
+    """The figures of a summary table as (file stem, figure); see the module docstring. The caller
+    closes the figures."""
+    figures = []
+    for suffix, where, frame, metrics in _views(summary):
+        by_ratio = [(title, rows) for title, _, rows in _by_ratio(frame, where)]
+        figures.append(
+            (f"metrics_vs_snr{suffix}", _grid(frame, metrics, by_ratio, "snr_db", SNR_LABEL))
         )
-        figures.append((f"metrics_vs_snr{suffix}", fig))
-        if len(ratios) > 1:
-            snrs = gallery_snrs(frame["snr_db"].tolist())
-            by_snr = [(f"{where}SNR {s:g} dB", frame[frame["snr_db"] == s]) for s in snrs]
-            fig = _grid(
-                frame,
-                metrics,
-                by_snr,
-                "bandwidth_ratio",
-                "bandwidth ratio k/n",
-            )
+        if len(by_ratio) > 1:
+            by_snr = _by_snr(frame, where, gallery_snrs(frame["snr_db"].tolist()))
+            fig = _grid(frame, metrics, by_snr, "bandwidth_ratio", RHO_LABEL)
             figures.append((f"metrics_vs_rho{suffix}", fig))
     return figures
 
 
+def per_metric_figures(summary: pd.DataFrame) -> Iterator[tuple[str, Figure]]:
+    """The one-panel files of shared/SPEC.md's output contract, as (file stem, figure): each metric
+    against SNR, one file per metric and bandwidth ratio (``<metric>_vs_snr_rho_1-24``); with several
+    ratios also the metrics against the ratio, one file per SNR (``metrics_vs_rho_snr_m2p5dB`` for
+    -2.5 dB), every
+    swept SNR. Same look as :func:`summary_figures`; drawn one at a time, the caller closes each."""
+    for suffix, where, frame, metrics in _views(summary):
+        by_ratio = _by_ratio(frame, where)
+        for metric in metrics:
+            for title, ratio, rows in by_ratio:
+                stem = f"{metric}_vs_snr_rho_{ratio_label(ratio).replace('/', '-')}{suffix}"
+                yield stem, _grid(frame, [metric], [(title, rows)], "snr_db", SNR_LABEL)
+        if len(by_ratio) > 1:
+            for snr in sorted(frame["snr_db"].unique()):
+                [(title, rows)] = _by_snr(frame, where, [snr])
+                tag = f"{snr:g}".replace("-", "m").replace(".", "p")  # -2.5 dB -> m2p5
+                stem = f"metrics_vs_rho_snr_{tag}dB{suffix}"
+                fig = _grid(frame, metrics, [(title, rows)], "bandwidth_ratio", RHO_LABEL)
+                yield stem, fig
+
+
 def plot_summary(
-    summary: pd.DataFrame, out_dir: Path, formats: Sequence[str] = ("png",)
+    summary: pd.DataFrame,
+    out_dir: Path,
+    formats: Sequence[str] = ("png",),
+    per_metric: bool = True,
 ) -> list[Path]:
-    """Draw :func:`summary_figures` into ``out_dir``, each in every one of ``formats`` (``png``,
-    ``pdf``, ``svg``); returns the files written, figure by figure in the order of ``formats``."""
+    """Draw :func:`summary_figures` (and with ``per_metric`` :func:`per_metric_figures`) into
+    ``out_dir``, each in every one of ``formats`` (``png``, ``pdf``, ``svg``); returns the files
+    written, figure by figure in the order of ``formats``."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown figure format(s) {unknown}; choose from {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem, fig in summary_figures(summary):
+    figures = summary_figures(summary)
+    for stem, fig in chain(figures, per_metric_figures(summary) if per_metric else ()):
         try:
             for fmt in formats:
                 path = out_dir / f"{stem}.{fmt}"

@@ -255,8 +255,8 @@ def write_report(config: Config, figures: Sequence[Path], references: Sequence[A
     """Write ``report.html`` into ``config.output.dir`` from the run's files; returns its path.
 
     :param config: the run's resolved configuration.
-    :param figures: the figure files the run wrote (:func:`~simulator.output.plots.plot_summary`; empty
-        when ``output.plots`` is false).
+    :param figures: the multi-panel figure files the run wrote (those of
+        :func:`~simulator.output.plots.panel_stems`; empty when ``output.plots`` is false).
     :param references: the run's :class:`~simulator.data.Sample` s (the originals of the gallery).
     """
     out = Path(config.output.dir)
