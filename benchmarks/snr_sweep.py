@@ -286,9 +286,10 @@ def beats_classical(frame: pd.DataFrame) -> tuple[int, int, int]:
             int((joined["lpips"] <= joined["lpips_best"]).sum()), len(joined))  # fmt: skip
 
 
-def table(frame: pd.DataFrame, metric: str) -> str:
+def table(frame: pd.DataFrame, metric: str, number: str = ".3g") -> str:
     """Markdown table: rows (codec, rho) in order of appearance, columns SNR ascending, cells the
-    metric (numbers to 3 significant digits, strings as they are, missing: empty)."""
+    metric (numbers in the format ``number``, default 3 significant digits; strings as they are,
+    missing: empty)."""
     rows = list(dict.fromkeys(zip(frame["codec"], frame["bandwidth_ratio"], strict=True)))
     pivot = frame.pivot(index=["codec", "bandwidth_ratio"], columns="snr_db", values=metric)
     pivot = pivot.reindex(index=pd.MultiIndex.from_tuples(rows), columns=sorted(pivot.columns))
@@ -297,7 +298,7 @@ def table(frame: pd.DataFrame, metric: str) -> str:
 
     def cell(v: object) -> str:
         if isinstance(v, float):
-            return "" if np.isnan(v) else f"{v:.3g}"
+            return "" if np.isnan(v) else f"{v:{number}}"
         return str(v)
 
     for (codec, ratio), values in pivot.iterrows():
