@@ -2,7 +2,7 @@
 
     python benchmarks/deepjscc_snr.py [--num-images 100] [--snrs -5 -2.5 ... 20]
         [--ratios 1/96 1/48 1/24] [--channels awgn rayleigh] [--rayleigh-block-length 1]
-        [--digital-codecs bpg jpeg2000] [--digital-max-snr 5] [--weights PATH]
+        [--digital-codecs bpg jpeg2000] [--digital-max-snr 5] [--digital-snrs -5 0 5] [--weights PATH]
         [--workers 2] [--device auto] [--out runs/deepjscc_snr]
         [--report benchmarks/results/deepjscc_snr.md]
 
@@ -113,7 +113,7 @@ def experiments(args: argparse.Namespace) -> dict[str, dict]:
     deepjscc = {"name": CODEC, "params": {"weights": str(weights)}, "label": CODEC}
     folder = f"{CODEC}_{weights_tag(weights)}"
     out = {folder: config([deepjscc], args.snrs, folder)}
-    digital_snrs = [s for s in args.snrs if s <= args.digital_max_snr]
+    digital_snrs = args.digital_snrs or [s for s in args.snrs if s <= args.digital_max_snr]
     if args.digital_codecs and digital_snrs:
         codecs = [{"name": c} for c in args.digital_codecs]
         out["digital"] = config(codecs, digital_snrs, "digital")
@@ -507,6 +507,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the digital codecs run at the SNRs up to this (dB)",
     )
     parser.add_argument(
+        "--digital-snrs",
+        nargs="+",
+        type=float,
+        default=None,
+        help="the digital codecs' SNRs instead (dB; each at most --digital-max-snr)",
+    )
+    parser.add_argument(
         "--weights",
         type=Path,
         default=shipped_weights(),
@@ -519,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.weights.is_file():
         parser.error(f"--weights: no file {args.weights}")
+    if args.digital_snrs and max(args.digital_snrs) > args.digital_max_snr:
+        parser.error("--digital-snrs: every SNR must be at most --digital-max-snr")
     args.ratios = [float(Fraction(r)) for r in args.ratios]
     args.out.mkdir(parents=True, exist_ok=True)
     work, summaries, per_images = {}, [], []
