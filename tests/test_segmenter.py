@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -21,7 +23,8 @@ from simulator.metrics.segmentation.model import fuse_batchnorm
 from simulator.metrics.segmentation.training.augment import AugmentConfig, augment_batch
 from simulator.metrics.segmentation.training.sampling import CropSampler
 from simulator.metrics.segmentation.training.train import class_weights, parse_args, train
-from simulator.metrics.segmentation.weights_io import load_weights
+from simulator.metrics.segmentation.training.widen import widen
+from simulator.metrics.segmentation.weights_io import load_weights, save_weights
 
 TINY = SegmenterConfig(widths=(4, 8, 8, 16), decoder_width=8, context_dilations=(1, 2))
 
@@ -35,16 +38,20 @@ def test_logits_have_input_size(size):
     assert logits.dtype == torch.float32
 
 
-def test_fused_batchnorm_gives_same_logits():
-    torch.manual_seed(0)
-    net = Segmenter(TINY)
-    for m in net.modules():  # non-trivial running statistics and affine parameters
+def _randomise_batchnorm(net: nn.Module) -> nn.Module:
+    """Non-trivial running statistics and affine parameters in every batch norm of ``net``."""
+    for m in net.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.normal_()
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.normal_()
             m.bias.data.normal_()
-    net.eval()
+    return net
+
+
+def test_fused_batchnorm_gives_same_logits():
+    torch.manual_seed(0)
+    net = _randomise_batchnorm(Segmenter(TINY)).eval()
     x = torch.rand(1, 3, 48, 96)
     with torch.no_grad():
         before = net(x)
@@ -186,6 +193,108 @@ def test_restart_schedule_runs_the_given_steps_after_the_checkpoint(tmp_path):
     # The fresh schedule warms up again: the first step after the restart has a small rate.
     first = next(line for line in lines if line.startswith("step 3/5"))
     assert float(first.split("lr ")[1].split()[0]) < 0.1 * args.lr
+
+
+TINY_FULL = replace(TINY, full_width=16)
+WIDENINGS = {
+    "full_width": replace(TINY_FULL, full_width=32),
+    "dilation": replace(TINY_FULL, context_dilations=(1, 2, 3)),
+    "both": replace(TINY_FULL, full_width=24, context_dilations=(1, 2, 1, 4)),
+}
+
+
+@pytest.mark.parametrize("name", WIDENINGS)
+def test_widened_segmenter_gives_the_same_logits(name, tmp_path):
+    torch.manual_seed(0)
+    net = _randomise_batchnorm(Segmenter(TINY_FULL)).eval()
+    wide = widen(net, WIDENINGS[name])
+    assert not wide.training and wide.config == WIDENINGS[name]
+    assert sum(p.numel() for p in wide.parameters()) > sum(p.numel() for p in net.parameters())
+    features = {}
+    for key, model in (("old", net), ("new", wide)):  # what the context and full-res paths give
+        for stage in ("stride16", "fuse1"):
+            getattr(model, stage).register_forward_hook(
+                lambda m, i, out, k=(key, stage): features.__setitem__(k, out)
+            )
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        before, after = net(x), wide(x)
+        torch.testing.assert_close(after, before, rtol=0, atol=1e-5)
+        # The appended blocks are identities; the old channels of the full-res path are unchanged.
+        torch.testing.assert_close(features["new", "stride16"], features["old", "stride16"])
+        torch.testing.assert_close(features["new", "fuse1"][:, :16], features["old", "fuse1"])
+        # It saves and loads (batch norms folded) like any other segmenter.
+        save_weights(tmp_path / "wide.pt", wide, {})
+        torch.testing.assert_close(load_segmenter(path=tmp_path / "wide.pt")(x), before,
+                                   rtol=1e-4, atol=1e-4)  # fmt: skip
+
+
+def test_widened_segmenter_learns_in_its_new_channels():
+    torch.manual_seed(1)
+    net = _randomise_batchnorm(Segmenter(TINY_FULL))
+    wide = widen(net, WIDENINGS["both"]).train()
+    optimizer = torch.optim.AdamW(wide.parameters(), lr=1e-2)
+    x, y = torch.rand(2, 3, 32, 32), torch.randint(0, 19, (2, 32, 32))
+    appended = wide.stride16[-1]  # the last appended block (dilation 4)
+    for step in range(2):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(wide(x), y).backward()
+        grads = {
+            "classifier": wide.classifier.weight.grad[:, 16:],
+            "appended gamma": appended.pointwise[1].weight.grad,
+            "stem": wide.stride1[0].weight.grad[16:],
+            "lateral": wide.fuse1.lateral[0].weight.grad[16:],
+            "appended conv": appended.pointwise[0].weight.grad,
+        }
+        # The first step reaches the zeroed weights only, the second all new channels.
+        for key, grad in list(grads.items())[: 2 if step == 0 else None]:
+            assert grad.abs().sum() > 0, (step, key)
+        optimizer.step()
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"full_width": 8}, "full_width 16 -> 8"),
+        ({"widths": (4, 8, 8, 32)}, "widths"),
+        ({"decoder_width": 16}, "decoder_width"),
+        ({"context_dilations": (1,)}, "appended"),
+        ({"context_dilations": (2, 1, 4)}, "appended"),
+    ],
+)
+def test_widen_refuses_anything_else(change, match):
+    with pytest.raises(ValueError, match=match):
+        widen(Segmenter(TINY_FULL), replace(TINY_FULL, **change))
+
+
+def test_widen_refuses_a_new_full_resolution_path_and_folded_batchnorm():
+    with pytest.raises(ValueError, match="full_width 0 -> 16"):
+        widen(Segmenter(TINY), TINY_FULL)
+    with pytest.raises(ValueError, match="folded"):
+        widen(fuse_batchnorm(Segmenter(TINY_FULL).eval()), WIDENINGS["full_width"])
+
+
+def test_training_resumes_into_a_wider_network(tmp_path):
+    args = _tiny_args(tmp_path, "w", 1)
+    args.full_width = 4
+    train(args, log=lambda line: None)
+    args.resume, args.steps = tmp_path / "w" / "seg.ckpt", 1
+    args.full_width, args.context_dilations = 8, [1, 2, 4, 8, 2]
+    with pytest.raises(ValueError, match="--restart-schedule"):
+        train(args, log=lambda line: None)
+    args.restart_schedule = True
+    lines = []
+    assert train(args, log=lines.append)["steps"] == 2
+    assert any(
+        "resumed" in line and "widened full_width 4 -> 8, context_dilations" in line
+        for line in lines
+    )
+    net, _ = load_weights(tmp_path / "w" / "seg.pt")
+    assert net.config == SegmenterConfig(widths=(4, 8, 8, 16), decoder_width=8,
+                                         context_dilations=(1, 2, 4, 8, 2), full_width=8)  # fmt: skip
+    args.widths = [4, 8, 8, 8]
+    with pytest.raises(ValueError, match="cannot widen widths"):
+        train(args, log=lambda line: None)
 
 
 class _ColourNet(nn.Module):

@@ -10,6 +10,12 @@ Scenes are generated once into memory (``--num-scenes`` of them), then every ste
 augments it (:mod:`~simulator.metrics.segmentation.training.augment`: crops, flips, JPEG, blur, noise, colour)
 and takes an AdamW step on a class-weighted cross-entropy (warm-up, then cosine decay of the learning rate). A resumable
 checkpoint is written every ``--checkpoint-every`` steps; the final weights go to ``--out``.
+
+Widening: ``--resume CKPT --restart-schedule`` with a larger ``--full-width`` and / or more
+``--context-dilations`` (appended to the checkpoint's) than the checkpoint's network goes on in the
+wider network (:func:`~simulator.metrics.segmentation.training.widen.widen`: the same outputs at
+first, new channels free to learn) with a fresh optimiser and a fresh warm-up; the other
+architecture options must match the checkpoint's.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from simulator.metrics.segmentation.model import Segmenter, SegmenterConfig
 from simulator.metrics.segmentation.training.augment import AugmentConfig, augment_batch
 from simulator.metrics.segmentation.training.cache import build_cache
 from simulator.metrics.segmentation.training.sampling import CropSampler
+from simulator.metrics.segmentation.training.widen import widen, widening_changes
 from simulator.metrics.segmentation.weights_io import save_weights
 from source_codecs.training import AUTOCAST_CHOICES, use_bf16
 
@@ -58,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--decoder-width", type=int, default=SegmenterConfig.decoder_width)
     p.add_argument("--full-width", type=int, default=SegmenterConfig.full_width,
                    help="channels of the full-resolution path (0: predict at stride 2)")  # fmt: skip
+    p.add_argument("--context-dilations", type=int, nargs="+",
+                   default=list(SegmenterConfig.context_dilations),
+                   help="dilations of the residual context blocks at stride 16")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
@@ -187,21 +197,55 @@ def _checkpoint(path: Path, run: _Run, args: argparse.Namespace) -> None:
     })  # fmt: skip
 
 
+def _config(args: argparse.Namespace) -> SegmenterConfig:
+    """The architecture the options describe."""
+    return SegmenterConfig(
+        widths=tuple(args.widths), decoder_width=args.decoder_width,
+        context_dilations=tuple(args.context_dilations), full_width=args.full_width,
+    )  # fmt: skip
+
+
+def _read_resume(args: argparse.Namespace, config: SegmenterConfig) -> dict[str, Any] | None:
+    """The ``--resume`` checkpoint (None without one), checked against ``config`` before any scene
+    is generated: the same architecture, or one that :func:`widen` reaches with
+    ``--restart-schedule`` (the optimiser starts afresh, so it needs the warm-up).
+
+    :raises ValueError: ``config`` is no widening of the checkpoint's architecture, or widening
+        without ``--restart-schedule``.
+    """
+    if args.resume is None:
+        return None
+    ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
+    changes = widening_changes(SegmenterConfig.from_dict(ckpt["config"]), config)
+    if changes and not args.restart_schedule:
+        raise ValueError(f"{args.resume}: widening ({', '.join(changes)}) starts a fresh "
+                         "optimiser; pass --restart-schedule for a fresh warm-up")  # fmt: skip
+    return ckpt
+
+
 def _restore(
-    path: Path,
-    config: SegmenterConfig,
+    ckpt: dict[str, Any],
     model: Segmenter,
     optimizer: torch.optim.Optimizer,
     rng: np.random.Generator,
-) -> tuple[int, float, float, list[dict[str, float]]]:
-    """Load a training checkpoint in place; returns (step, elapsed s, smoothed loss, history)."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    if SegmenterConfig.from_dict(ckpt["config"]) != config:
-        raise ValueError(f"{path}: checkpoint architecture differs from the options")
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
+) -> list[str]:
+    """Load a training checkpoint (checked by :func:`_read_resume`) into ``model``, ``optimizer``
+    and ``rng`` in place; a checkpoint of a narrower network is widened into ``model`` and leaves
+    ``optimizer`` fresh (Adam's moments of the old tensors do not fit the wider ones).
+
+    :return: What was widened (empty when the architecture is the same).
+    """
+    trained = SegmenterConfig.from_dict(ckpt["config"])
+    changes = widening_changes(trained, model.config)
+    if changes:
+        narrow = Segmenter(trained)
+        narrow.load_state_dict(ckpt["model"])
+        model.load_state_dict(widen(narrow, model.config).state_dict())
+    else:
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
     rng.bit_generator.state = ckpt["rng"]
-    return ckpt["step"], ckpt["elapsed"], ckpt["loss"], ckpt["history"]
+    return changes
 
 
 def _load_scenes(args: argparse.Namespace, log: Callable[[str], None]) -> _Scenes:
@@ -220,15 +264,19 @@ def _load_scenes(args: argparse.Namespace, log: Callable[[str], None]) -> _Scene
 
 
 def _start(
-    args: argparse.Namespace, labels: np.ndarray, device: torch.device, log: Callable[[str], None]
+    args: argparse.Namespace,
+    config: SegmenterConfig,
+    ckpt: dict[str, Any] | None,
+    labels: np.ndarray,
+    device: torch.device,
+    log: Callable[[str], None],
 ) -> _Run:
     """A new run on ``device`` (seeded by ``--seed``), or the one ``--resume`` names.
 
+    :param config: The architecture of the options.
+    :param ckpt: The ``--resume`` checkpoint from :func:`_read_resume`, or None.
     :param labels: uint8 trainIds [N, H, W] of the training scenes (class weights, crop sampling).
     """
-    config = SegmenterConfig(
-        widths=tuple(args.widths), decoder_width=args.decoder_width, full_width=args.full_width
-    )
     torch.manual_seed(args.seed)
     model = Segmenter(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -240,11 +288,12 @@ def _start(
     log(f"class weights {[round(w, 2) for w in weights.tolist()]}; rare classes "
         f"{sampler.rare_classes.tolist()} (crop prob {args.rare_crop_prob}, draw weights {args.focus_weights}); bf16 autocast {bf16}")  # fmt: skip
     run = _Run(config, model, optimizer, weights, sampler, np.random.default_rng(args.seed), bf16)
-    if args.resume is not None:
-        run.step, run.elapsed, run.loss, run.history = _restore(
-            args.resume, config, model, optimizer, run.rng
-        )
-        log(f"resumed from {args.resume} at step {run.step}")
+    if ckpt is not None:
+        changes = _restore(ckpt, model, optimizer, run.rng)
+        run.step, run.elapsed = ckpt["step"], ckpt["elapsed"]
+        run.loss, run.history = ckpt["loss"], ckpt["history"]
+        widened = f"; widened {', '.join(changes)}, fresh optimiser state" if changes else ""
+        log(f"resumed from {args.resume} at step {run.step}{widened}")
     if args.restart_schedule:  # steps and time stay cumulative
         run.step0, run.elapsed0 = run.step, run.elapsed
     return run
@@ -356,8 +405,10 @@ def train(
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    config = _config(args)
+    ckpt = _read_resume(args, config)
     scenes = _load_scenes(args, log)
-    run = _start(args, scenes.labels, device, log)
+    run = _start(args, config, ckpt, scenes.labels, device, log)
     _train_loop(args, run, scenes, device, log)
     val_miou = _validate(run, scenes, device)
     run.history.append({"step": run.step, "loss": run.loss, "val_miou": val_miou})
