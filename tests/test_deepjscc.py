@@ -24,8 +24,9 @@ CAPACITY = H * W // 8  # 8 complex symbols per 8x8 block: rho = 1/24
 IMAGES = np.stack(
     [s.image for s in make_source("synthetic", root=None, num_images=2, height=H, width=W, seed=0)]
 )
-# Measured with the shipped weights on IMAGES: 20.1 dB noiseless at rho 1/24; over AWGN at
-# -5 / 0 / 10 / 20 dB, rho 1/96: 17.1 / 18.5 / 19.8 / 20.0, rho 1/24: 18.9 / 19.6 / 20.0 / 20.1.
+# Measured with the shipped weights (session 11) on IMAGES: 21.05 dB noiseless at rho 1/24; over
+# AWGN at -5 / 0 / 10 / 20 dB, rho 1/96: 17.9 / 19.1 / 20.65 / 20.97, rho 1/48: 18.55 / 19.73 /
+# 20.89 / 21.05, rho 1/24: 19.18 / 20.29 / 20.97 / 21.04.
 NOISELESS_PSNR_FLOOR = 19.0
 
 
@@ -130,7 +131,7 @@ def test_quality_degrades_gracefully_with_snr(codec) -> None:
 
 
 def test_more_symbols_beat_fewer(codec) -> None:
-    # At 10 dB; at 20 dB the shipped model saturates (1/24 beats 1/96 by only 0.08 dB here).
+    # At 10 dB (1/24 beats 1/96 by 0.32 dB on these two small images; by 0.07 dB at 20 dB).
     psnr = [_link_psnr(codec, rho, 10.0) for rho in (1 / 96, 1 / 48, 1 / 24)]
     assert psnr[2] > psnr[1] > psnr[0]
     assert psnr[2] > psnr[0] + 0.15
@@ -151,7 +152,7 @@ def test_encoder_adapts_to_snr(codec) -> None:
 
 def test_shipped_weights_are_small_fp16() -> None:
     path = shipped_weights()
-    assert path.stat().st_size < 4 * 2**20
+    assert path.stat().st_size < 8 * 2**20  # 4.7 MiB: width 96, 4 residual blocks per network
     saved = torch.load(path, weights_only=True)
     assert all(v.dtype == torch.float16 for v in saved["state_dict"].values())
     model = DeepJSCC.load(path)
