@@ -6,7 +6,7 @@ Two kinds of model, both rate-controlled by bisection over a knob (:class:`KnobC
   :data:`~source_codecs.hyperprior.zoo.ZOO`): the knob is the rate point;
 - the variable-rate model (``rate: variable``): one model with gain units over L lambdas
   (:mod:`.gain`), whose knob k = 0 .. 8 (L - 1) is the rate level k / 8, so that a budget gets the
-  largest of some 57 rates (L = 8) that fits. Its weights are
+  largest of 8 (L - 1) + 1 rates (65 for L = 9) that fits. Its weights are
   :data:`~source_codecs.hyperprior.zoo.VARIABLE_MODEL`, or any file the ``weights`` parameter
   names (a training run's ``weights.pt``, before it is shipped).
 
@@ -110,7 +110,7 @@ class HyperpriorCodec(KnobCodec):
         if not path.is_file():
             raise CodecConfigError(
                 f"rate 'variable': no weights file {path} (train one with python -m "
-                "source_codecs.hyperprior.train --levels 8, see benchmarks/results/hyperprior_rd.md)"
+                "source_codecs.hyperprior.train --levels 9, see benchmarks/results/hyperprior_rd.md)"
             )
         levels = load_weights(path, self.device).config.levels
         if levels < 2:

@@ -75,7 +75,7 @@ class TrainOptions:
     n: int = 64
     m: int = 96
     levels: int = 0
-    lmbda_min: float = 0.0004
+    lmbda_min: float = 0.00015
     lmbda_max: float = 0.0932
     init: str = ""
     step_min: float = 1.0
