@@ -33,6 +33,7 @@ __all__ = [
     "Trainer",
     "cli_main",
     "compact_optimizer_state",
+    "cosine_decay",
     "endless",
     "last_step_line",
     "load_checkpoint",
@@ -51,6 +52,7 @@ __all__ = [
 
 import argparse
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -496,6 +498,13 @@ def cli_main(
         written = save_checkpoint(load_checkpoint(Path(opts.out) / CHECKPOINT), slim, slim=True)
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def cosine_decay(step: int, steps: int, start: float, end: float) -> float:
+    """A value decayed from ``start`` at step 0 to ``end`` at ``steps`` along a half cosine (held at
+    ``end`` after it): a learning-rate schedule."""
+    t = min(step / max(steps, 1), 1.0)
+    return end + 0.5 * (start - end) * (1 + math.cos(math.pi * t))
 
 
 AUTOCAST_CHOICES = ("auto", "bf16", "off")

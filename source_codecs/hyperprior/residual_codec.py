@@ -14,12 +14,13 @@ from __future__ import annotations
 __all__ = ["STEPS", "ResidualHyperpriorCodec"]
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
-from source_codecs.classical.knob_codec import KnobCodec
 from source_codecs.hyperprior.bitstream import pack_parts, unpack_parts
-from source_codecs.hyperprior.codec import HyperpriorCodec, shipped_model, to_tensor
+from source_codecs.hyperprior.codec import HyperpriorCodec, shipped_model
+from source_codecs.hyperprior.zoo import shipped_weights
 from source_codecs.params import Param
 from source_codecs.registry import register_codec
 
@@ -31,7 +32,7 @@ WEIGHTS = "residual"
 
 
 @register_codec("hyperprior_residual")
-class ResidualHyperpriorCodec(KnobCodec, HyperpriorCodec):
+class ResidualHyperpriorCodec(HyperpriorCodec):
     """A scale hyperprior trained on residual images, rate-controlled by its quantisation step.
 
     Built as the semantic GAN's learned enhancement coder (``enhancement_codec:
@@ -61,9 +62,10 @@ class ResidualHyperpriorCodec(KnobCodec, HyperpriorCodec):
 
     def write(self, image: np.ndarray, knob: int) -> bytes:
         """The stream of ``image`` (uint8 [H, W, 3]) at step index ``knob``."""
-        z, y = shipped_model(WEIGHTS, self.device).compress(to_tensor(image), STEPS[knob])
+        model = shipped_model(WEIGHTS, self.device)
+        z, y = model.compress_latent(self._analyse(model, image), STEPS[knob])
         return pack_parts(knob, z, y)
 
-    def _parts(self, data: bytes) -> tuple[str, bytes, bytes, float]:
+    def _parts(self, data: bytes) -> tuple[Path, bytes, bytes, float, None]:
         tag, z, y = unpack_parts(bytes(data), range(len(STEPS)), self.name)
-        return WEIGHTS, z, y, STEPS[tag]
+        return shipped_weights(WEIGHTS), z, y, STEPS[tag], None

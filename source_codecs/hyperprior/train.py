@@ -7,16 +7,36 @@ CompressAI's rate-distortion loss lambda * 255^2 * MSE + bpp (lambda from the ra
 ``--init PATH`` starts from another run's ``checkpoint.pt`` or weights file (fine-tuning a rate point
 from another). ``--step-min A --step-max B`` trains one model over quantisation steps of y drawn
 log-uniformly from [A, B] (a variable-rate model, e.g. the enhancement layer's residual coder,
-``hyperprior_residual``); the default 1, 1 is the classic model. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to
-continue (``--resume``); ``--max-minutes`` stops cleanly on time. At the end the quantiles are solved
-for exactly (:meth:`EntropyBottleneck.update_quantiles`) and ``OUT/weights.pt`` is written, the fp16 file the
-codec loads (copy it to ``source_codecs/hyperprior/weights/hyperprior_<rate>.pt``).
-``OUT/options.json`` records the options and ``OUT/train.log`` the losses.
+``hyperprior_residual``); the default 1, 1 is the classic model.
+
+``--levels L`` (L >= 2) trains the variable-rate model instead (``rate: variable`` of the codec):
+gain units on y and z (:mod:`.gain`) with L levels whose lambdas run geometrically from
+``--lmbda-min`` to ``--lmbda-max`` (``--rate`` and ``--lmbda`` are then unused). Each image of a
+batch draws a real level t uniformly in [0, L - 1] and is weighed by its lambda
+lmbda_min * (lmbda_max / lmbda_min)^(t / (L - 1)), the gains interpolated as the codec does between
+levels, so that every rate the codec can pick is trained; y's gains start at sqrt(lambda / lmbda_max)
+(high-rate theory's quantisation step ~ lambda^(-1/2)), z's at 1. ``--n`` and ``--m`` set the
+capacity (CompressAI: 128 and 192 up to its quality 5, 192 and 320 above).
+
+``--autocast auto`` (the default) runs the transforms under bf16 autocast on a CPU with native bf16
+(:func:`source_codecs.training.use_bf16`), fp32 elsewhere; the entropy models, and so the
+likelihoods and the rate term, stay float32 (``bf16`` and ``off`` force either).
+``--schedule cosine`` decays the learning rate from ``--lr`` to ``--lr-final`` over ``--steps``
+(default ``constant``).
+
+Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to continue
+(``--resume``, or ``--resume PATH`` from a committed slim checkpoint); ``--max-minutes`` stops
+cleanly on time; ``--slim-checkpoint PATH`` also writes the copy to commit. At the end the quantiles
+are solved for exactly (:meth:`EntropyBottleneck.update_quantiles`) and ``OUT/weights.pt`` is
+written, the fp16 file the codec loads (copy it to
+``source_codecs/hyperprior/weights/hyperprior_<rate>.pt``, the variable-rate model's to
+``hyperprior_variable.pt``). ``OUT/options.json`` records the options and ``OUT/train.log`` the
+losses.
 """
 
 from __future__ import annotations
 
-__all__ = ["TrainOptions", "main", "rate_distortion_loss", "train"]
+__all__ = ["SCHEDULES", "TrainOptions", "main", "rate_distortion_loss", "train"]
 
 import math
 import sys
@@ -33,6 +53,9 @@ from source_codecs.hyperprior.zoo import RATES, ZOO
 from source_codecs.semantic_gan.dataset import PairFolder
 from source_codecs.zoo import find
 
+SCHEDULES = ("constant", "cosine")
+"""Learning-rate schedules of ``--schedule``."""
+
 
 @dataclass
 class TrainOptions:
@@ -46,9 +69,14 @@ class TrainOptions:
     batch_size: int = 8
     crop: int = 128
     lr: float = 1e-4
+    schedule: str = "constant"
+    lr_final: float = 1e-5
     aux_lr: float = 1e-3
     n: int = 64
     m: int = 96
+    levels: int = 0
+    lmbda_min: float = 0.00015
+    lmbda_max: float = 0.0932
     init: str = ""
     step_min: float = 1.0
     step_max: float = 1.0
@@ -58,28 +86,42 @@ class TrainOptions:
     workers: int = 0
     threads: int = 1
     seed: int = 0
+    autocast: str = "auto"
 
     @property
     def lmbda_value(self) -> float:
-        """The lambda in use: ``lmbda`` if set, else the rate point's."""
+        """The lambda of a model of one lambda: ``lmbda`` if set, else the rate point's."""
         return self.lmbda if self.lmbda > 0 else find(ZOO, self.rate).lmbda
+
+    def level_lmbdas(self, level: torch.Tensor) -> torch.Tensor:
+        """The variable-rate model's lambda at real levels ``level`` [B] in [0, levels - 1]:
+        geometric from ``lmbda_min`` (level 0) to ``lmbda_max`` (level L - 1), float32 [B]."""
+        ratio = self.lmbda_max / self.lmbda_min
+        return self.lmbda_min * ratio ** (level / (self.levels - 1))
 
 
 def rate_distortion_loss(
-    x: torch.Tensor, x_hat: torch.Tensor, likelihoods: dict[str, torch.Tensor], lmbda: float
+    x: torch.Tensor,
+    x_hat: torch.Tensor,
+    likelihoods: dict[str, torch.Tensor],
+    lmbda: float | torch.Tensor,
 ) -> dict[str, torch.Tensor]:
-    """CompressAI's ``RateDistortionLoss``.
+    """CompressAI's ``RateDistortionLoss``, with a lambda per image if need be.
 
     :param x: [B, 3, H, W] in [0, 1].
-    :param x_hat: [B, 3, H, W] reconstruction.
-    :param likelihoods: the model's likelihoods of y and z.
-    :param lmbda: weight of the distortion.
-    :return: scalars ``loss`` = lmbda * 255^2 * ``mse`` + ``bpp`` (bits per pixel of y and z).
+    :param x_hat: [B, 3, H, W] reconstruction, float32.
+    :param likelihoods: the model's likelihoods of y and z, float32 [B, ...].
+    :param lmbda: weight of the distortion: one, or float32 [B], one per image.
+    :return: scalars: ``loss``, the batch mean of lmbda * 255^2 * MSE + bpp of each image (for
+        one lambda: lmbda * 255^2 * ``mse`` + ``bpp``); ``mse`` and ``bpp`` (bits per pixel of y
+        and z), batch means.
     """
-    pixels = x.shape[0] * x.shape[2] * x.shape[3]
-    bpp = sum(torch.log(p).sum() for p in likelihoods.values()) / (-math.log(2) * pixels)
-    mse = torch.mean((x_hat - x) ** 2)
-    return {"loss": lmbda * 255**2 * mse + bpp, "mse": mse, "bpp": bpp}
+    b, _, h, w = x.shape
+    bits = sum(torch.log(p).reshape(b, -1).sum(1) for p in likelihoods.values())
+    bpp = bits / (-math.log(2) * h * w)
+    mse = torch.mean((x_hat - x) ** 2, dim=(1, 2, 3))
+    loss = torch.mean(lmbda * 255**2 * mse + bpp)
+    return {"loss": loss, "mse": mse.mean(), "bpp": bpp.mean()}
 
 
 def _psnr(mse: float) -> float:
@@ -91,22 +133,43 @@ class _Trainer:
 
     def __init__(self, opts: TrainOptions) -> None:
         self.opts = opts
-        self.model = ScaleHyperprior(HyperpriorConfig(n=opts.n, m=opts.m)).train()
+        config = HyperpriorConfig(n=opts.n, m=opts.m, levels=opts.levels)
+        self.model = ScaleHyperprior(config).train()
+        if opts.levels:  # y's quantisation step ~ lambda^(-1/2), 1 at the top level
+            lmbdas = opts.level_lmbdas(torch.arange(opts.levels, dtype=torch.float32))
+            self.model.gain_y.initialise(0.5 * torch.log(lmbdas / opts.lmbda_max))
         quantiles = {"entropy_bottleneck.quantiles"}
         named = dict(self.model.named_parameters())
         self.opt = torch.optim.Adam([p for k, p in named.items() if k not in quantiles], opts.lr)
         self.opt_aux = torch.optim.Adam([named[k] for k in quantiles], opts.aux_lr)
+        self.bf16 = training.use_bf16(opts.autocast, torch.device("cpu"))
         self.step = 0
+
+    def learning_rate(self) -> float:
+        """The learning rate of the next step under ``--schedule``."""
+        o = self.opts
+        if o.schedule == "constant":
+            return o.lr
+        return training.cosine_decay(self.step, o.steps, o.lr, o.lr_final)
 
     def train_step(self, x: torch.Tensor) -> dict[str, float]:
         """One update of the transforms and entropy models, one of the quantiles; the losses.
 
         The quantisation step of y is drawn log-uniformly from [step_min, step_max] for each batch
-        (1 and 1: the classic model), so that one model learns a range of rates."""
+        (1 and 1: the classic model), so that one model learns a range of rates; a variable-rate
+        model draws a level per image (see the module docstring)."""
         low, high = math.log(self.opts.step_min), math.log(self.opts.step_max)
         step = math.exp(low + (high - low) * torch.rand(()).item())
-        x_hat, likelihoods = self.model(x, step)
-        losses = rate_distortion_loss(x, x_hat, likelihoods, self.opts.lmbda_value)
+        level: torch.Tensor | None = None
+        lmbda: float | torch.Tensor = self.opts.lmbda_value
+        if self.opts.levels:
+            level = torch.rand(x.shape[0]) * (self.opts.levels - 1)
+            lmbda = self.opts.level_lmbdas(level)
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+            x_hat, likelihoods = self.model(x, step, level)
+        losses = rate_distortion_loss(x, x_hat, likelihoods, lmbda)
+        for group in self.opt.param_groups:
+            group["lr"] = self.learning_rate()
         self.opt.zero_grad(set_to_none=True)
         losses["loss"].backward()
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -145,12 +208,17 @@ class _Trainer:
         training.set_rng_state(state["rng"])
 
     def initialise(self, path: str) -> None:
-        """Start from the model of another run (its ``checkpoint.pt`` or a weights file)."""
+        """Start from the model of another run (its ``checkpoint.pt`` or a weights file); a
+        variable-rate model may start from a model of one lambda of the same N and M (its gains
+        keep their initial values)."""
         saved = torch.load(path, map_location="cpu", weights_only=False)
         if "step" in saved:  # a checkpoint, perhaps over several files
             saved = training.load_checkpoint(Path(path))
         state = saved["model"] if "model" in saved else saved["state_dict"]
-        self.model.load_state_dict({k: v.float() for k, v in state.items()})
+        state = {k: v.float() for k, v in state.items()}
+        missing, unexpected = self.model.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("gain_") for k in missing):
+            raise ValueError(f"--init {path}: not this architecture ({missing + unexpected})")
 
 
 def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
@@ -166,17 +234,29 @@ def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
     def fit_quantiles(log: TextIO) -> dict[str, Any]:
         trainer.model.entropy_bottleneck.update_quantiles()
         log.write(f"# quantiles fitted: aux={trainer.model.aux_loss().item():.4f}\n")
-        return {"lmbda": opts.lmbda_value, "last_log": training.last_step_line(out / training.LOG)}
+        lmbda: float | list[float] = opts.lmbda_value
+        if opts.levels:
+            lmbda = opts.level_lmbdas(torch.arange(opts.levels, dtype=torch.float64)).tolist()
+        return {"lmbda": lmbda, "last_log": training.last_step_line(out / training.LOG)}
+
+    def learning_rate() -> str:
+        return f"lr={trainer.learning_rate():.2e}"
 
     return training.run_training(
-        trainer, training.unit_images(loader), opts, out, before_export=fit_quantiles
+        trainer,
+        training.unit_images(loader),
+        opts,
+        out,
+        log_suffix=learning_rate,
+        before_export=fit_quantiles,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     prog = "python -m source_codecs.hyperprior.train"
-    return training.cli_main(argv, TrainOptions, train, prog, __doc__, {"rate": RATES})
+    choices = {"rate": RATES, "autocast": training.AUTOCAST_CHOICES, "schedule": SCHEDULES}
+    return training.cli_main(argv, TrainOptions, train, prog, __doc__, choices)
 
 
 if __name__ == "__main__":

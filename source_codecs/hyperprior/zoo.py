@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RATES", "RESIDUAL", "ZOO", "RatePoint", "shipped_weights"]
+__all__ = ["RATES", "RESIDUAL", "VARIABLE_MODEL", "ZOO", "RatePoint", "shipped_weights"]
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +33,15 @@ RESIDUAL = RatePoint("residual", WEIGHTS_DIR / "hyperprior_residual.pt")
 """The model of the ``hyperprior_residual`` codec (rate-controlled by its quantiser step, so one
 model; its training options are in the weights file's info)."""
 
+VARIABLE_MODEL = RatePoint("variable", WEIGHTS_DIR / "hyperprior_variable.pt")
+"""The variable-rate model of ``hyperprior`` (``rate: variable``): one model with gain units over a
+set of lambdas (``train.py --levels``; its lambdas are in the weights file's info). Not shipped
+until trained: the codec refuses ``rate: variable`` while the file is missing."""
+
 RATES: tuple[str, ...] = names(ZOO)
 
 
 def shipped_weights(rate: str) -> Path:
-    """Path of the shipped weights of rate point ``rate`` (or ``residual``: :data:`RESIDUAL`)."""
-    return find((*ZOO, RESIDUAL), rate).weights
+    """Path of the shipped weights of rate point ``rate`` (or ``residual``: :data:`RESIDUAL`,
+    ``variable``: :data:`VARIABLE_MODEL`)."""
+    return find((*ZOO, RESIDUAL, VARIABLE_MODEL), rate).weights
