@@ -83,8 +83,7 @@ class _Trainer:
     def learning_rate(self) -> float:
         """Cosine decay from ``lr`` to ``lr_final`` over ``steps``."""
         o = self.opts
-        t = min(self.step / max(o.steps, 1), 1.0)
-        return o.lr_final + 0.5 * (o.lr - o.lr_final) * (1 + math.cos(math.pi * t))
+        return training.cosine_decay(self.step, o.steps, o.lr, o.lr_final)
 
     def train_step(self, image: torch.Tensor) -> dict[str, float]:
         """One update on a batch [B, 3, h, w] in [0, 1]; returns the losses."""
