@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 
@@ -125,14 +126,21 @@ def _panel(
     if metric in LOG_METRICS:
         if not positive_in_row:
             ax.set_ylim(1e-4, 1)  # a log axis with nothing on it: a sensible range
-        with warnings.catch_warnings():
-            # A panel whose points are all 0 shares its row's log axis; matplotlib warns that this
-            # one panel alone could not be log-scaled, which is harmless here.
-            warnings.filterwarnings("ignore", "Data has no positive values", UserWarning)
+        with _empty_panel_ok():
             ax.set_yscale("log", nonpositive="mask")  # zeros cannot be drawn on it: left out
         if frame[metric].notna().any() and not (frame[metric] > 0).any():
             ax.text(0.5, 0.5, "no block errors", transform=ax.transAxes, ha="center", color="0.4")
     ax.grid(alpha=0.3, which="both" if metric in LOG_METRICS else "major")
+
+
+@contextmanager
+def _empty_panel_ok() -> Iterator[None]:
+    """Silence matplotlib's "no positive values" warning: a panel with nothing drawable (all zeros,
+    or no values) shares its row's or column's log axis, and that one panel alone not being
+    log-scalable is harmless."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Data has no positive values", UserWarning)
+        yield
 
 
 def confidence_band(
@@ -146,7 +154,8 @@ def confidence_band(
 
 def _ratio_axis(ax: plt.Axes, ratios: Sequence[float]) -> None:
     """A log x axis whose ticks are the swept ratios, written as fractions."""
-    ax.set_xscale("log")
+    with _empty_panel_ok():
+        ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(list(ratios)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticks(list(ratios), [ratio_label(r) for r in ratios])
@@ -161,10 +170,13 @@ def _grid(
 ) -> Figure:
     """Rows = ``metrics``, one column per (title, frame) of ``columns``, one legend on top."""
     styles = _styles(list(dict.fromkeys(frame["codec"])))
+    # A one-panel-wide figure (the per-metric files) is widened so its legend fits above it.
+    single = len(columns) == 1
+    size = (6.4 if single else 0.6 + 3.3 * len(columns), 0.6 + 1.9 * len(metrics) + 1.0 * single)
     fig, axes = plt.subplots(
         len(metrics),
         len(columns),
-        figsize=(0.6 + 3.3 * len(columns), 0.6 + 1.9 * len(metrics)),
+        figsize=size,
         sharex="col",
         sharey="row",
         squeeze=False,
@@ -190,7 +202,7 @@ def _grid(
         handles,
         list(styles),
         loc="outside upper center",
-        ncol=min(len(styles), 4),
+        ncol=min(len(styles), 2 if single else 4),
         fontsize=9,
         frameon=False,
     )
