@@ -133,7 +133,8 @@ def simulate(
         output = config.output
         files = plot_summary(summary, out_dir / "plots", output.formats, output.per_metric_plots)
         plots = [Path(p) for p in files]
-        panels = [p for p in plots if p.stem in panel_stems(summary)]
+        stems = panel_stems(summary)
+        panels = [p for p in plots if p.stem in stems]
     from simulator.output.report import write_report
 
     write_report(config, panels, simulator.samples)
