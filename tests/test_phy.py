@@ -286,3 +286,22 @@ def test_deepen_table_adds_codewords_where_errors_were_few_and_walks_on_to_a_cle
     clean = next(i for i, (e, c) in enumerate(zip(errors, counts, strict=True)) if c and not e)
     assert counts[clean] == 64 and not any(counts[clean + 1 :])
     assert table.meta["deepened"]["budget"]["max_codewords"] == 64
+
+
+def test_deepen_with_extend_walks_rows_without_a_clean_point_into_the_new_grid():
+    table = BLERTable(CODED.key, "awgn", [-10.0, -8.0])
+    small = BLERBudget(probe=8, batch=16, max_codewords=16)
+    add_to_table(table, CODED, MCS("bpsk", 0.21), small)  # fails at both points: no clean point
+    add_to_table(table, CODED, MCS("bpsk", 0.21, repetitions=4), small)  # clean at -10 dB already
+    weak, strong = "bpsk r=0.21", "bpsk r=0.21 x4"
+    assert all(table.errors[weak]) and table.errors[strong][0] == 0
+    deeper = BLERBudget(probe=8, batch=32, min_errors=8, max_codewords=32)
+    deepen_table(table, CODED, deeper, seed=2, extend_to_db=-3.5, extend_step_db=2.0)
+    assert table.snr_db == [-10.0, -8.0, -6.0, -4.0]
+    errors, counts = table.errors[weak], table.codewords[weak]
+    clean = next(i for i, (e, c) in enumerate(zip(errors, counts, strict=True)) if c and not e)
+    assert clean >= 2 and counts[clean] == 32  # the row went on into the added points
+    assert table.codewords[strong][1:] == [0, 0, 0]  # a clean row is not measured above its point
+    assert len(table.errors[strong]) == len(table.snr_db)
+    with pytest.raises(ValueError, match="extend_step_db"):
+        deepen_table(table, CODED, deeper, extend_to_db=9.0, extend_step_db=0.0)

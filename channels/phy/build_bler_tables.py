@@ -4,7 +4,9 @@
 writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``); with
 ``--add bpsk:0.21:2`` it measures only that MCS (here with 2 repetitions) and adds it to the
 existing table; with ``--deepen --max-codewords 10000`` it continues every row of the existing table
-with the larger budget (see :func:`channels.phy.measure_tables.deepen_table`).
+with the larger budget (see :func:`channels.phy.measure_tables.deepen_table`), and with
+``--deepen --extend-to 50`` it first extends the SNR grid to 50 dB (2 dB steps, ``--extend-step``) for
+the rows that have no clean point below the grid's top (block fading).
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ def main(argv: list[str] | None = None) -> None:
         help="continue every row of the existing table with this budget (more codewords where "
         "fewer than --min-errors errors were seen)",
     )
+    parser.add_argument(
+        "--extend-to",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="with --deepen: first extend the SNR grid up to DB (for block fading, where a "
+        "high-order MCS has no clean point below the grid's top)",
+    )
+    parser.add_argument("--extend-step", type=float, default=2.0, metavar="DB")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--threads",
@@ -72,7 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     seed = (1 if args.deepen else 0) if args.seed is None else args.seed
     if args.deepen:
         table = BLERTable.load(out)
-        deepen_table(table, fec, budget, seed=seed, log=print)
+        deepen_table(
+            table, fec, budget, seed=seed, log=print, extend_to_db=args.extend_to,
+            extend_step_db=args.extend_step,
+        )  # fmt: skip
+    elif args.extend_to is not None:
+        parser.error("--extend-to needs --deepen")
     elif args.add:
         table = BLERTable.load(out)
         for name in args.add:

@@ -168,6 +168,8 @@ def deepen_table(
     budget: BLERBudget,
     seed: int = 1,
     log: Callable[[str], None] | None = None,
+    extend_to_db: float | None = None,
+    extend_step_db: float = 2.0,
 ) -> None:
     """Continue every row of ``table`` with the larger ``budget``, so that it resolves lower BLERs.
 
@@ -178,9 +180,17 @@ def deepen_table(
     of a block of many codewords are far below it (1 % over 16 codewords: 6.3e-4). ``seed`` must
     differ from the table's own so the added codewords are new draws. Records ``budget``, ``seed``
     and the time under ``table.meta["deepened"]``.
+
+    With ``extend_to_db`` the grid first gains points every ``extend_step_db`` dB above its top, up
+    to ``extend_to_db``: on block fading the BLER falls only as 1/SNR (the outage of one coefficient
+    per codeword), so a high-order MCS can still fail 1 % of its codewords at the grid's top. Rows
+    that already have a clean point are not measured there (they read 0, as above any clean point);
+    the others walk on into the new points.
     """
     rng = _seeded(seed)
     channel = family_channel(table.family)
+    if extend_to_db is not None:
+        _extend_grid(table, extend_to_db, extend_step_db)
     by_name = {m.name: m for m in candidate_mcs(fec)}
     start = time.time()
     for name in table.names:
@@ -190,6 +200,23 @@ def deepen_table(
         _measure_row(table, _link(by_name[name], fec, channel), budget, rng, first)
         _progress(log, table, fec, name, start)
     table.meta["deepened"] = _provenance(budget, seed, start)
+
+
+def _extend_grid(table: BLERTable, top_db: float, step_db: float) -> None:
+    """Append SNR points ``step_db`` apart above ``table``'s grid, up to ``top_db`` (dB), each with
+    no codewords yet. Only :func:`deepen_table` calls it, which then measures every row that has no
+    clean point, so no row is left reading 0 where it was never shown to be clean."""
+    if step_db <= 0:
+        raise ValueError(f"extend_step_db must be > 0 dB, got {step_db}")
+    added = []
+    snr = table.snr_db[-1] + step_db
+    while snr <= top_db + 1e-9:
+        added.append(round(snr, 6))
+        snr += step_db
+    table.snr_db = [*table.snr_db, *added]
+    for name in table.names:
+        table.errors[name] = [*table.errors[name], *[0] * len(added)]
+        table.codewords[name] = [*table.codewords[name], *[0] * len(added)]
 
 
 def add_to_table(
