@@ -19,19 +19,22 @@ block errors or ``--codewords`` codewords are sent. Intervals: Clopper-Pearson 9
 Writes benchmarks/results/ldpc_bler.md and ldpc_bler.png (or ``--out``, ``.md`` and ``.png``).
 ``--quick`` measures one MCS per (channel, n) panel, taking QPSK r=1/3, 16-QAM r=1/2 and 64-QAM r=5/6
 in turn, with 2 points of at most 100 codewords (a check that the script works, not a result).
-``--families`` and ``--lengths`` restrict the panels.
+``--families`` and ``--lengths`` restrict the panels. Each finished curve is appended to
+``<out>.curves.jsonl`` at once; ``--resume`` skips the curves found there that were measured with
+the same budget and seed, so a run stopped part-way goes on where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import math
 import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib
@@ -86,6 +89,33 @@ class Curve:
     schedule: str
     points: tuple[Point, ...]
     seconds: float
+
+
+def curve_key(family: str, n: int, mcs: MCS, budget: BLERBudget, max_points: int, seed: int) -> str:
+    """What makes two measurements of a curve the same: its panel, MCS, budget and seed."""
+    return json.dumps([family, n, mcs.name, vars(budget), max_points, seed])
+
+
+def load_curves(path: Path) -> dict[str, Curve]:
+    """The curves already written to ``path`` (one JSON object per line), by :func:`curve_key`."""
+    curves = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            doc = json.loads(line)
+            mcs = MCS(**doc["curve"]["mcs"])
+            points = tuple(
+                Point(p["snr_db"], p["codewords"], tuple(p["errors"]))
+                for p in doc["curve"]["points"]
+            )
+            curves[doc["key"]] = Curve(**{**doc["curve"], "mcs": mcs, "points": points})
+    return curves
+
+
+def save_curve(path: Path, key: str, curve: Curve) -> None:
+    """Append one finished curve to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps({"key": key, "curve": asdict(curve)}) + "\n")
 
 
 def clopper_pearson(errors: int, trials: int, level: float = 0.95) -> tuple[float, float]:
@@ -215,7 +245,8 @@ def write(args: argparse.Namespace, curves: list[Curve], command: str, seconds: 
         f"Command: `{command}`",
         f"Date: {datetime.date.today().isoformat()}. Machine: "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
-        f"{torch.__version__}; {seconds / 60:.1f} min, {sum(p.codewords for p in points)} codewords "
+        f"{torch.__version__}; {seconds / 60:.1f} min of measurement (the curves' own times, summed "
+        f"over resumed runs), {sum(p.codewords for p in points)} codewords "
         "per decoder.",
         "",
         "5G LDPC (CRC24B, 20 iterations, CRC-aided early termination), the project's `DigitalLink` "
@@ -252,6 +283,7 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES))
     parser.add_argument("--lengths", nargs="+", type=int, choices=LENGTHS, default=list(LENGTHS))
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--resume", action="store_true", help="skip curves already measured")
     args = parser.parse_args()
     if args.quick:
         args.codewords, args.points, args.min_errors = min(args.codewords, 100), 2, 20
@@ -263,15 +295,23 @@ def main() -> None:
         max_codewords=args.codewords,
     )
     command = "python benchmarks/ldpc_bler.py " + " ".join(sys.argv[1:])
-    start, curves = time.time(), []
+    done_path = args.out.with_suffix(".curves.jsonl")
+    if not args.resume:
+        done_path.unlink(missing_ok=True)
+    done = load_curves(done_path)
+    curves = []
     for family in args.families:
         for n in args.lengths:
             panel = 2 * FAMILIES.index(family) + LENGTHS.index(n)
             chosen = [QUICK_MCS[panel % len(QUICK_MCS)]] if args.quick else MCS_SET
             for i, mcs in enumerate(chosen):
                 seed = args.seed + 1000 * panel + i
-                curves.append(measure_curve(family, n, mcs, budget, args.points, seed))
-    write(args, curves, command.strip(), time.time() - start)
+                key = curve_key(family, n, mcs, budget, args.points, seed)
+                if key not in done:
+                    done[key] = measure_curve(family, n, mcs, budget, args.points, seed)
+                    save_curve(done_path, key, done[key])
+                curves.append(done[key])
+    write(args, curves, command.strip(), sum(c.seconds for c in curves))
 
 
 if __name__ == "__main__":
