@@ -16,8 +16,7 @@ FEC_CODES = ("ldpc5g", "none")
 CN_UPDATES = ("boxplus-phi", "boxplus", "minsum", "offset-minsum")
 #: LDPC decoder implementations: ``sionna`` (:class:`~sionna.phy.fec.ldpc.LDPC5GDecoder`, flooding
 #: ``cn_update``), ``fast`` (:class:`~channels.phy.fast_ldpc.FastLDPC5GDecoder` on the CPU: layered
-#: normalised min-sum from code rate 1/2 up, Sionna's algorithm below), ``auto`` (fast on the CPU,
-#: Sionna on CUDA).
+#: min-star belief propagation), ``auto`` (fast on the CPU, Sionna on CUDA).
 DECODERS = ("auto", "sionna", "fast")
 
 
@@ -35,11 +34,12 @@ class FECConfig:
     :param early_termination: stop iterating on a codeword once its CRC checks (CRC-aided early
         termination, see :mod:`channels.phy.early_termination`); codewords that never pass still get
         ``iterations`` iterations.
-    :param decoder: one of :data:`DECODERS`. ``fast`` decodes rates k/n >= 1/2 with layered
-        normalised min-sum, whose block error rate at equal iterations measured no worse than
-        Sionna's flooding ``boxplus-phi``, and lower rates with Sionna's own algorithm (same
-        decisions); it takes only the default ``cn_update``, so ``auto`` picks Sionna for any other
-        rule. The decoder is not part of :attr:`key`: a BLER table applies to both.
+    :param decoder: one of :data:`DECODERS`. ``fast`` decodes with layered min-star belief
+        propagation, whose block error rate at equal iterations measured below Sionna's flooding
+        ``boxplus-phi`` at every rate (``benchmarks/results/ldpc_bler.md``); it takes only the
+        default ``cn_update``, so ``auto`` picks Sionna for any other rule. The decoder is not part
+        of :attr:`key`: the BLER tables are measured with ``fast`` (``auto`` on the CPU), and are
+        conservative for ``sionna``.
     """
 
     code: str = "ldpc5g"

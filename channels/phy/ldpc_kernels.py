@@ -53,10 +53,10 @@ def _phi(x: np.float32) -> np.float32:
 
 @numba.njit(inline="always")
 def _channel_llrs(
-    llr: np.ndarray, source: np.ndarray, first: int, count: int, llr_max: np.float32
+    llr: np.ndarray, source: np.ndarray, first: int, count: int, llr_max: np.float32, lanes: int
 ) -> np.ndarray:
-    """[N, LANES] clipped channel LLRs ln P(0)/P(1) of codewords first..first+count-1 (rest 0)."""
-    ch = np.zeros((source.size, LANES), dtype=np.float32)
+    """[N, lanes] clipped channel LLRs ln P(0)/P(1) of codewords first..first+count-1 (rest 0)."""
+    ch = np.zeros((source.size, lanes), dtype=np.float32)
     for v in range(source.size):
         s = source[v]
         if s == _PUNCTURED:
@@ -110,7 +110,7 @@ def decode_flooding(
     for block in numba.prange((num_cw + LANES - 1) // LANES):
         first = block * LANES
         count = min(LANES, num_cw - first)
-        ch = _channel_llrs(llr, source, first, count, lmax)
+        ch = _channel_llrs(llr, source, first, count, lmax, LANES)
         v2c = np.zeros((num_edges, LANES), dtype=np.float32)
         c2v = np.zeros((num_edges, LANES), dtype=np.float32)
         x = ch.copy()
@@ -185,6 +185,56 @@ def decode_flooding(
                 state_out[first + lane, e] = -v2c[e, lane]
 
 
+#: Check-node rule name -> code of :func:`decode_layered`.
+LAYERED_RULES = {"normalized-minsum": 0, "min-star": 1}
+#: Tangents (intercept, slope) of f(x) = ln(1 + e^-x) at x = 0.179, 0.919, 1.804, 3.128 (chosen for
+#: the least worst-case error): f is convex, so the largest tangent (or 0) is within 0.0157 below it
+#: for every x >= 0, with no exp/log.
+_T0, _T1, _T2, _T3 = (
+    (np.float32(0.68917), np.float32(-0.45546)),
+    (np.float32(0.59780), np.float32(-0.28520)),
+    (np.float32(0.40734), np.float32(-0.14131)),
+    (np.float32(0.17408), np.float32(-0.04195)),
+)
+
+
+@numba.njit(inline="always")
+def _log1p_exp_neg(x: np.float32) -> np.float32:
+    """ln(1 + e^-x) for x >= 0 from the tangents ``_T*``, within 0.0157 (below); the maxima form a
+    tree, not a chain, so that the dependent latency stays short."""
+    a = max(_T0[0] + _T0[1] * x, _T1[0] + _T1[1] * x)
+    b = max(_T2[0] + _T2[1] * x, max(_T3[0] + _T3[1] * x, np.float32(0.0)))
+    return max(a, b)
+
+
+@numba.njit(inline="always")
+def _boxplus(a: np.float32, b: np.float32) -> np.float32:
+    """a [+] b = 2 artanh(tanh(a/2) tanh(b/2)) in the min-star form
+    sign(a) sign(b) min(|a|, |b|) + ln(1 + e^-|a+b|) - ln(1 + e^-|a-b|), magnitude clamped at 0."""
+    x, y = abs(a), abs(b)
+    m = min(x, y) + _log1p_exp_neg(x + y) - _log1p_exp_neg(abs(x - y))
+    return np.copysign(max(m, np.float32(0.0)), a * b)
+
+
+@numba.njit(inline="always")
+def _min_star_messages(t: np.ndarray, deg: int, fwd: np.ndarray, bwd: np.ndarray) -> None:
+    """Extrinsic boxplus of ``t`` [deg, lanes] written over ``fwd``: ``fwd[j]`` = boxplus of every
+    ``t[j']``, j' != j (forward-backward, 3 (deg - 2) boxplus per lane; ``bwd`` is scratch)."""
+    lanes = t.shape[1]
+    bwd[deg - 1, :] = t[deg - 1, :]
+    for j in range(deg - 2, 0, -1):
+        for lane in range(lanes):
+            bwd[j, lane] = _boxplus(t[j, lane], bwd[j + 1, lane])
+    acc = np.empty(lanes, dtype=np.float32)
+    acc[:] = t[0, :]
+    fwd[0, :] = bwd[1, :]
+    for j in range(1, deg - 1):
+        for lane in range(lanes):
+            fwd[j, lane] = _boxplus(acc[lane], bwd[j + 1, lane])
+            acc[lane] = _boxplus(acc[lane], t[j, lane])
+    fwd[deg - 1, :] = acc
+
+
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def decode_layered(
     llr: np.ndarray,
@@ -193,64 +243,80 @@ def decode_layered(
     cn_ptr: np.ndarray,
     cn_edges: np.ndarray,
     num_iter: int,
+    rule: int,
     alpha: float,
     llr_max: float,
     state: np.ndarray,
     has_state: bool,
     bits: np.ndarray,
     state_out: np.ndarray,
+    lanes: int,
 ) -> None:
-    """Layered normalised min-sum on ``llr`` [C, n] float32 logits, check nodes in index order;
-    writes ``bits`` [C, k] float32 0/1 and ``state_out`` [C, E + N]; reads ``state`` if ``has_state``."""
+    """Layered belief propagation on ``llr`` [C, n] float32 logits, check nodes in index order, with
+    the check-node rule ``rule`` (:data:`LAYERED_RULES`: normalised min-sum with factor ``alpha``, or
+    min-star); writes ``bits`` [C, k] float32 0/1 and ``state_out`` [C, E + N]; reads ``state`` if
+    ``has_state``. Codewords go in blocks of ``lanes`` (a multiple of 8): the check-node recursions
+    are serial along an edge, so more codewords side by side hide their latency."""
     num_cw = bits.shape[0]
     num_vns, num_edges = source.size, edge_vn.size
     lmax, scale = np.float32(llr_max), np.float32(alpha)
     max_deg = _max_degree(cn_ptr)
-    for block in numba.prange((num_cw + LANES - 1) // LANES):
-        first = block * LANES
-        count = min(LANES, num_cw - first)
-        c2v = np.zeros((num_edges, LANES), dtype=np.float32)
+    for block in numba.prange((num_cw + lanes - 1) // lanes):
+        first = block * lanes
+        count = min(lanes, num_cw - first)
+        c2v = np.zeros((num_edges, lanes), dtype=np.float32)
         if has_state:
-            app = np.zeros((num_vns, LANES), dtype=np.float32)
+            app = np.zeros((num_vns, lanes), dtype=np.float32)
             for lane in range(count):
                 for e in range(num_edges):
                     c2v[e, lane] = state[first + lane, e]
                 for v in range(num_vns):
                     app[v, lane] = state[first + lane, num_edges + v]
         else:
-            app = _channel_llrs(llr, source, first, count, lmax)
-        t = np.empty((max_deg, LANES), dtype=np.float32)
-        low1 = np.empty(LANES, dtype=np.float32)
-        low2 = np.empty(LANES, dtype=np.float32)
-        where = np.empty(LANES, dtype=np.int32)
-        sign = np.empty(LANES, dtype=np.float32)
+            app = _channel_llrs(llr, source, first, count, lmax, lanes)
+        t = np.empty((max_deg, lanes), dtype=np.float32)
+        out = np.empty((max_deg, lanes), dtype=np.float32)
+        scratch = np.empty((max_deg, lanes), dtype=np.float32)
+        low1 = np.empty(lanes, dtype=np.float32)
+        low2 = np.empty(lanes, dtype=np.float32)
+        where = np.empty(lanes, dtype=np.int32)
+        sign = np.empty(lanes, dtype=np.float32)
         for _ in range(num_iter):
             for c in range(cn_ptr.size - 1):
                 start, deg = cn_ptr[c], cn_ptr[c + 1] - cn_ptr[c]
-                low1[:] = _HUGE
-                low2[:] = _HUGE
-                where[:] = 0
-                sign[:] = 1.0
                 for j in range(deg):
                     e = cn_edges[start + j]
                     v = edge_vn[e]
-                    for lane in range(LANES):
-                        x = app[v, lane] - c2v[e, lane]
-                        t[j, lane] = x
-                        a = abs(x)
-                        sign[lane] = -sign[lane] if x < 0 else sign[lane]
-                        low2[lane] = min(low2[lane], max(low1[lane], a))
-                        where[lane] = j if a < low1[lane] else where[lane]
-                        low1[lane] = min(low1[lane], a)
+                    for lane in range(lanes):
+                        t[j, lane] = app[v, lane] - c2v[e, lane]
+                if deg == 1:  # a single-edge check fixes its bit to 0
+                    out[0, :] = _HUGE
+                elif rule == 1:
+                    _min_star_messages(t, deg, out, scratch)
+                else:
+                    low1[:] = _HUGE
+                    low2[:] = _HUGE
+                    where[:] = 0
+                    sign[:] = 1.0
+                    for j in range(deg):
+                        for lane in range(lanes):
+                            x = t[j, lane]
+                            a = abs(x)
+                            sign[lane] = -sign[lane] if x < 0 else sign[lane]
+                            low2[lane] = min(low2[lane], max(low1[lane], a))
+                            where[lane] = j if a < low1[lane] else where[lane]
+                            low1[lane] = min(low1[lane], a)
+                    for j in range(deg):
+                        for lane in range(lanes):
+                            x = t[j, lane]
+                            m = low2[lane] if where[lane] == j else low1[lane]
+                            out[j, lane] = scale * m * (-sign[lane] if x < 0 else sign[lane])
                 for j in range(deg):
                     e = cn_edges[start + j]
                     v = edge_vn[e]
-                    for lane in range(LANES):
-                        x = t[j, lane]
-                        m = low2[lane] if where[lane] == j else low1[lane]
-                        r = scale * m * (-sign[lane] if x < 0 else sign[lane])
-                        c2v[e, lane] = r
-                        app[v, lane] = x + r
+                    for lane in range(lanes):
+                        c2v[e, lane] = out[j, lane]
+                        app[v, lane] = t[j, lane] + out[j, lane]
         _store_decisions(bits, app, first, count)
         for lane in range(count):
             for e in range(num_edges):
