@@ -38,8 +38,8 @@ class FECConfig:
         propagation, whose block error rate at equal iterations measured below Sionna's flooding
         ``boxplus-phi`` at every rate (``benchmarks/results/ldpc_bler.md``); it takes only the
         default ``cn_update``, so ``auto`` picks Sionna for any other rule. The decoder is not part
-        of :attr:`key`: the BLER tables are measured with ``fast`` (``auto`` on the CPU), and are
-        conservative for ``sionna``.
+        of :attr:`key`: the committed BLER tables were measured with Sionna's algorithm, so they
+        are conservative for ``fast``.
     """
 
     code: str = "ldpc5g"

@@ -219,13 +219,14 @@ def _boxplus(a: np.float32, b: np.float32) -> np.float32:
 @numba.njit(inline="always")
 def _min_star_messages(t: np.ndarray, deg: int, fwd: np.ndarray, bwd: np.ndarray) -> None:
     """Extrinsic boxplus of ``t`` [deg, lanes] written over ``fwd``: ``fwd[j]`` = boxplus of every
-    ``t[j']``, j' != j (forward-backward, 3 (deg - 2) boxplus per lane; ``bwd`` is scratch)."""
+    ``t[j']``, j' != j (forward-backward, 3 (deg - 2) boxplus per lane; ``bwd`` is scratch, its
+    unused row 0 the forward accumulator)."""
     lanes = t.shape[1]
     bwd[deg - 1, :] = t[deg - 1, :]
     for j in range(deg - 2, 0, -1):
         for lane in range(lanes):
             bwd[j, lane] = _boxplus(t[j, lane], bwd[j + 1, lane])
-    acc = np.empty(lanes, dtype=np.float32)
+    acc = bwd[0]
     acc[:] = t[0, :]
     fwd[0, :] = bwd[1, :]
     for j in range(1, deg - 1):
@@ -233,6 +234,39 @@ def _min_star_messages(t: np.ndarray, deg: int, fwd: np.ndarray, bwd: np.ndarray
             fwd[j, lane] = _boxplus(acc[lane], bwd[j + 1, lane])
             acc[lane] = _boxplus(acc[lane], t[j, lane])
     fwd[deg - 1, :] = acc
+
+
+@numba.njit(inline="always")
+def _normalized_minsum_messages(
+    t: np.ndarray,
+    deg: int,
+    scale: np.float32,
+    out: np.ndarray,
+    low1: np.ndarray,
+    low2: np.ndarray,
+    where: np.ndarray,
+    sign: np.ndarray,
+) -> None:
+    """Normalised min-sum messages of ``t`` [deg, lanes] into ``out``: ``scale`` x the product of the
+    other signs x the smallest other magnitude (``low1``, ``low2``, ``where``, ``sign``: [lanes]
+    scratch)."""
+    lanes = t.shape[1]
+    low1[:] = _HUGE
+    low2[:] = _HUGE
+    where[:] = 0
+    sign[:] = 1.0
+    for j in range(deg):
+        for lane in range(lanes):
+            x = t[j, lane]
+            a = abs(x)
+            sign[lane] = -sign[lane] if x < 0 else sign[lane]
+            low2[lane] = min(low2[lane], max(low1[lane], a))
+            where[lane] = j if a < low1[lane] else where[lane]
+            low1[lane] = min(low1[lane], a)
+    for j in range(deg):
+        for lane in range(lanes):
+            m = low2[lane] if where[lane] == j else low1[lane]
+            out[j, lane] = scale * m * (-sign[lane] if t[j, lane] < 0 else sign[lane])
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
@@ -294,23 +328,7 @@ def decode_layered(
                 elif rule == 1:
                     _min_star_messages(t, deg, out, scratch)
                 else:
-                    low1[:] = _HUGE
-                    low2[:] = _HUGE
-                    where[:] = 0
-                    sign[:] = 1.0
-                    for j in range(deg):
-                        for lane in range(lanes):
-                            x = t[j, lane]
-                            a = abs(x)
-                            sign[lane] = -sign[lane] if x < 0 else sign[lane]
-                            low2[lane] = min(low2[lane], max(low1[lane], a))
-                            where[lane] = j if a < low1[lane] else where[lane]
-                            low1[lane] = min(low1[lane], a)
-                    for j in range(deg):
-                        for lane in range(lanes):
-                            x = t[j, lane]
-                            m = low2[lane] if where[lane] == j else low1[lane]
-                            out[j, lane] = scale * m * (-sign[lane] if x < 0 else sign[lane])
+                    _normalized_minsum_messages(t, deg, scale, out, low1, low2, where, sign)
                 for j in range(deg):
                     e = cn_edges[start + j]
                     v = edge_vn[e]
