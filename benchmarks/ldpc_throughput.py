@@ -35,9 +35,9 @@ from sionna.phy.mapping import Demapper, Mapper  # noqa: E402
 from channels.phy import MCS, FECConfig  # noqa: E402
 from channels.phy.crc import CRC_LENGTHS, make_crc  # noqa: E402
 from channels.phy.early_termination import decode_early_terminated  # noqa: E402
+from channels.phy.fast_ldpc import MAX_LANES  # noqa: E402
 from channels.phy.fec import make_ldpc_decoder  # noqa: E402
 from channels.phy.framing import CodewordLayout  # noqa: E402
-from channels.phy.ldpc_kernels import LANES  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "ldpc_throughput.md"
 MCS_SET = (MCS("qpsk", 1 / 3), MCS("16qam", 0.5), MCS("64qam", 5 / 6))
@@ -135,7 +135,8 @@ def main() -> None:
                         if threads == 1:
                             speedups.append(ratio)
                             fast_rates.append(cells["fast"][0])
-                        schedule = code.decoders[("fast", early)].schedule
+                        fast = code.decoders[("fast", early)]
+                        schedule = f"{fast.schedule} {fast.cn_update}"
                         rows.append(
                             f"| {mcs.name} | k={code.k} {schedule} | {label} {snr_db:g} dB | {threads} | "
                             f"{'CRC-aided' if early else f'{ITERATIONS} fixed'} | "
@@ -143,7 +144,7 @@ def main() -> None:
                             f"{cells['sionna'][1]} | {cells['fast'][1]} |"
                         )
                         print(rows[-1], flush=True)
-    write(args, rows, speedups, fast_rates, code.decoders[("fast", True)].alpha)
+    write(args, rows, speedups, fast_rates, code.decoders[("fast", True)])
 
 
 def write(
@@ -151,7 +152,7 @@ def write(
     rows: list[str],
     speedups: list[float],
     fast_rates: list[float],
-    alpha: float,
+    fast: torch.nn.Module,
 ) -> None:
     command = (
         f"python benchmarks/ldpc_throughput.py --codewords {args.codewords} --repeats "
@@ -166,10 +167,9 @@ def write(
         "",
         f"5G LDPC n={args.n}, {ITERATIONS} iterations, CRC24B, AWGN, {args.codewords} codewords per "
         f"batch, best of {args.repeats}; the same LLRs go to both decoders. Sionna: `LDPC5GDecoder` "
-        "(flooding, boxplus-phi). Fast: `FastLDPC5GDecoder` (numba, "
-        f"{LANES} codewords per SIMD "
-        f"block; the code column names its schedule: `layered` normalised min-sum, alpha {alpha:g}, "
-        "from rate 1/2 up, `flooding` boxplus-phi, Sionna's algorithm, below). Information Mbit/s = codewords x k / seconds.",
+        "(flooding, boxplus-phi). Fast: `FastLDPC5GDecoder` (numba) with its defaults: "
+        f"{fast.schedule} {fast.cn_update}, up to {MAX_LANES} codewords side by side per block. "
+        "Information Mbit/s = codewords x k / seconds.",
         "",
         "| MCS | code, fast schedule | SNR | threads | iterations | Sionna Mbit/s | fast Mbit/s | speed-up | "
         "Sionna block errors | fast block errors |",

@@ -42,7 +42,7 @@ def points(args: argparse.Namespace) -> list[tuple[str, str, dict, float | None]
     """(codec row, codec name, params, target bpp or None) of every point of ``args.parts``."""
     out = []
     if "learned" in args.parts:
-        out += [("semantic_gan", "semantic_gan", {"rate": r}, None) for r in ("low", "mid", "high")]
+        out += [("semantic_gan", "semantic_gan", {"rate": r}, None) for r in args.gan_rates]
     if "classical" in args.parts:
         out += [(c, c, {}, bpp) for c in args.codecs for bpp in args.bpp]
     if "learned" in args.parts:
@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codecs", nargs="+", default=CLASSICAL)
     parser.add_argument("--learned", nargs="*", default=["hyperprior"])
     parser.add_argument("--bpp", nargs="+", type=float, default=[0.02, 0.035, 0.06, 0.12, 0.25])
+    parser.add_argument("--gan-rates", nargs="+", choices=("low", "mid", "high"),
+                        default=["low", "mid", "high"],
+                        help="the semantic GAN's rate points measured (e.g. one newly trained)")  # fmt: skip
     parser.add_argument("--parts", nargs="+", choices=("learned", "classical"),
                         default=["learned", "classical"],
                         help="learned: semantic_gan, --learned and original; classical: --codecs "

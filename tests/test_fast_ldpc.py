@@ -24,10 +24,12 @@ from simulator.config import ConfigError, parse_config
 CODES = [(512, 1024, 2), (1000, 1200, 4), (100, 480, 6)]
 
 
-def noisy_llrs(encoder: LDPC5GEncoder, count: int, snr_db: float, seed: int):
-    """Information bits [count, k] and APP demapper logits [count, n] over AWGN."""
+def noisy_llrs(encoder: LDPC5GEncoder, count: int, snr_db: float, seed: int, crc: bool = False):
+    """Information bits [count, k] (with ``crc`` their last 24 a CRC24B) and APP demapper logits
+    [count, n] over AWGN."""
     gen = torch.Generator().manual_seed(seed)
-    bits = torch.randint(0, 2, (count, encoder.k), generator=gen).float()
+    bits = torch.randint(0, 2, (count, encoder.k - 24 * crc), generator=gen).float()
+    bits = make_crc("CRC24B")[0](bits) if crc else bits
     m = encoder.num_bits_per_symbol
     x = Mapper("qam", m)(encoder(bits))
     no = 10 ** (-snr_db / 10)
@@ -36,13 +38,13 @@ def noisy_llrs(encoder: LDPC5GEncoder, count: int, snr_db: float, seed: int):
     return bits, llr
 
 
-def waterfall_llrs(encoder: LDPC5GEncoder, count: int, seed: int):
+def waterfall_llrs(encoder: LDPC5GEncoder, count: int, seed: int, crc: bool = False):
     """LLRs at the lowest SNR (1 dB grid) where 20 flooding boxplus-phi iterations (Sionna's
     algorithm, here the fast decoder's flooding mode, much quicker to scan with) fail on at most half
     of the codewords; the tests check that Sionna fails on some of them."""
     scan = FastLDPC5GDecoder(encoder, schedule="flooding", num_iter=20)
     for snr_db in range(-6, 25):
-        bits, llr = noisy_llrs(encoder, count, float(snr_db), seed)
+        bits, llr = noisy_llrs(encoder, count, float(snr_db), seed, crc)
         if (scan(llr) != bits).any(1).float().mean() <= 0.5:
             return bits, llr
     raise AssertionError("no waterfall point found")
@@ -182,6 +184,34 @@ def test_crc_early_termination_equals_fixed_iterations(schedule):
     assert torch.equal(got_ok, want_ok.reshape(-1).bool()) and torch.equal(got_bits, want_bits)
 
 
+class _RoundByRound(torch.nn.Module):
+    """The fast decoder without its in-kernel early termination: decode_early_terminated then
+    goes round by round through the returned state, as it does for Sionna's decoder."""
+
+    def __init__(self, decoder: FastLDPC5GDecoder) -> None:
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, llr, num_iter=None, msg_v2c=None):
+        return self.decoder(llr, num_iter=num_iter, msg_v2c=msg_v2c)
+
+
+@pytest.mark.parametrize(("k", "n", "m"), CODES)
+def test_in_kernel_early_termination_makes_the_round_by_round_decisions(k, n, m):
+    encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=m)
+    _, llr = waterfall_llrs(encoder, 80, seed=8, crc=True)
+    crc_encoder, crc_decoder = make_crc("CRC24B")
+    decoder = FastLDPC5GDecoder(encoder, return_state=True)
+    want_bits, want_ok = decode_early_terminated(_RoundByRound(decoder), crc_decoder, llr, 20)
+    got_bits, got_ok = decode_early_terminated(decoder, crc_decoder, llr, 20)
+    assert torch.equal(got_ok, want_ok) and torch.equal(got_bits, want_bits)
+    assert 0 < int((~got_ok).sum()) < len(got_ok)  # some codewords fail, some pass
+    info, ok, iterations = decoder.decode_crc_terminated(llr, crc_encoder.crc_pol, 20, step=2)
+    assert torch.equal(ok, crc_decoder(info)[1].reshape(-1).bool())  # the kernel's CRC is Sionna's
+    assert (iterations[~ok] == 20).all() and (iterations[ok] < 20).any()
+    assert (iterations % 2 == 0).all()
+
+
 @pytest.mark.parametrize("decoder", ["sionna", "fast"])
 def test_link_decodes_with_either_decoder(decoder):
     link = DigitalLink(MCS("16qam", 0.5), FECConfig(decoder=decoder), make_channel("awgn", {}))
@@ -197,7 +227,8 @@ def test_decoder_choice_and_its_errors():
     assert FECConfig().decoder_on("cuda:0") == "sionna"
     assert FECConfig(cn_update="minsum").decoder_on("cpu") == "sionna"
     assert FECConfig(decoder="fast").decoder_on("cuda") == "fast"
-    assert FECConfig(decoder="sionna").key == FECConfig(decoder="fast").key
+    assert FECConfig(decoder="fast").key == FECConfig().key == "ldpc5g_n1024_it20"
+    assert FECConfig(decoder="sionna").key == "ldpc5g_n1024_it20_sionna"  # its own BLER tables
     for k in (512, 100):  # layered min-star at every rate
         decoder = FastLDPC5GDecoder(LDPC5GEncoder(k, 480 if k == 100 else 1024))
         assert (decoder.schedule, decoder.cn_update) == ("layered", "min-star")

@@ -6,7 +6,8 @@ writes ``channels/phy/bler_tables/ldpc5g_n1024_it20_awgn.json`` (or ``--out``); 
 existing table; with ``--deepen --max-codewords 10000`` it continues every row of the existing table
 with the larger budget (see :func:`channels.phy.measure_tables.deepen_table`), and with
 ``--deepen --extend-to 50`` it first extends the SNR grid to 50 dB (2 dB steps, ``--extend-step``) for
-the rows that have no clean point below the grid's top (block fading).
+the rows that have no clean point below the grid's top (block fading). The table is saved after
+each row, so an interrupted ``--deepen`` resumes where it stopped when run again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 
 from channels.phy.bler import BLERBudget
 from channels.phy.bler_table import BLERTable
-from channels.phy.fec import CN_UPDATES, FEC_CODES, FECConfig
+from channels.phy.fec import CN_UPDATES, DECODERS, FEC_CODES, FECConfig
 from channels.phy.mcs import MCS
 from channels.phy.measure_tables import TABLE_DIR, add_to_table, build_bler_table, deepen_table
 
@@ -38,6 +39,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=1024)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--cn-update", choices=CN_UPDATES, default="boxplus-phi")
+    parser.add_argument(
+        "--decoder",
+        choices=DECODERS,
+        default="auto",
+        help="LDPC decoder measured (auto: the fast decoder on the CPU); sionna writes its own "
+        "table (<key>_sionna)",
+    )
     parser.add_argument("--family", default="awgn", help="awgn | rayleigh | rayleigh_bl<L>")
     parser.add_argument("--min-errors", type=int, default=20)
     parser.add_argument("--max-codewords", type=int, default=300)
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    fec = FECConfig(args.code, args.n, args.iterations, args.cn_update)
+    fec = FECConfig(args.code, args.n, args.iterations, args.cn_update, decoder=args.decoder)
     budget = BLERBudget(
         batch=args.batch, min_errors=args.min_errors, max_codewords=args.max_codewords
     )
@@ -85,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         table = BLERTable.load(out)
         deepen_table(
             table, fec, budget, seed=seed, log=print, extend_to_db=args.extend_to,
-            extend_step_db=args.extend_step,
+            extend_step_db=args.extend_step, on_row=lambda t: t.save(out),
         )  # fmt: skip
     elif args.extend_to is not None:
         parser.error("--extend-to needs --deepen")
@@ -96,7 +104,9 @@ def main(argv: list[str] | None = None) -> None:
             add_to_table(table, fec, mcs, budget, seed=seed)
             print(f"{args.family} {fec.key} {mcs.name}: {sum(table.codewords[mcs.name])} codewords")
     else:
-        table = build_bler_table(fec, args.family, budget, seed=seed, log=print)
+        table = build_bler_table(
+            fec, args.family, budget, seed=seed, log=print, on_row=lambda t: t.save(out)
+        )
     table.save(out)
     print(f"wrote {out}")
 

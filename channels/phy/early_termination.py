@@ -6,7 +6,9 @@ from their decoder state (Sionna's ``msg_v2c``) for up to the configured number 
 codeword that never passes gets exactly the iterations a fixed-iteration decoder would give it. With a
 flooding schedule the decoder state is the v2c messages alone, and with the fast decoder's layered
 schedule it is the c2v messages and the a posteriori LLRs, so in both cases continuing from the state is
-the same computation as uninterrupted decoding.
+the same computation as uninterrupted decoding. The fast decoder's layered schedule does the rounds and
+the CRC checks inside its kernel (:meth:`~channels.phy.fast_ldpc.FastLDPC5GDecoder.decode_crc_terminated`),
+with the same decisions and no round trip of its state.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def decode_early_terminated(
     :param step: iterations per round.
     :return: payload bits [c, k - crc] float and CRC verdicts [c] bool.
     """
+    native = getattr(decoder, "decode_crc_terminated", None)
+    result = native(llr, crc_decoder.encoder.crc_pol, max_iterations, step) if native else None
+    if result is not None:
+        info, ok, _ = result
+        return info[..., : info.shape[-1] - crc_decoder.encoder.crc_length], ok
     active = torch.arange(llr.shape[0], device=llr.device)
     state = None
     bits_out = ok_out = None

@@ -8,7 +8,13 @@ import torch
 from sionna.phy.fec.ldpc import LDPC5GEncoder
 
 from channels.phy.ldpc_graph import ldpc_graph
-from channels.phy.ldpc_kernels import LAYERED_RULES, RULES, decode_flooding, decode_layered
+from channels.phy.ldpc_kernels import (
+    LAYERED_RULES,
+    RULES,
+    decode_flooding,
+    decode_layered,
+    decode_layered_crc,
+)
 
 __all__ = ["MAX_LANES", "SCHEDULES", "FastLDPC5GDecoder", "block_lanes"]
 
@@ -138,8 +144,7 @@ class FastLDPC5GDecoder(torch.nn.Module):
                 )
         bits = np.zeros((count, g.k), dtype=np.float32)
         state_out = np.zeros((count, self.state_size), dtype=np.float32)
-        threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-        numba.set_num_threads(threads)
+        threads = _use_threads()
         if count and self.schedule == "layered":
             decode_layered(
                 flat, g.source, g.edge_vn, g.cn_ptr, g.cn_edges, iterations,
@@ -155,3 +160,44 @@ class FastLDPC5GDecoder(torch.nn.Module):
         if self.return_state:
             return out, torch.from_numpy(state_out).to(llr.device)
         return out
+
+    def decode_crc_terminated(
+        self, llr: torch.Tensor, crc_pol: np.ndarray, max_iterations: int, step: int = 2
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """CRC-aided early termination inside the kernel (layered schedule only; `None` for
+        flooding, whose callers go round by round): the decisions of
+        :func:`~channels.phy.early_termination.decode_early_terminated` without a round trip of the
+        state per round.
+
+        :param llr: [c, n] `float` channel logits.
+        :param crc_pol: [L + 1] 0/1 CRC polynomial, highest degree first (``CRCEncoder.crc_pol``);
+            the last L information bits are its parity.
+        :param max_iterations: iteration limit per codeword.
+        :param step: iterations between CRC checks.
+        :return: information bits [c, k] `float32`, CRC verdicts [c] `bool` and the iterations
+            each codeword got [c] `int32`.
+        """
+        if self.schedule != "layered":
+            return None
+        g = self.graph
+        flat = llr.detach().reshape(-1, g.n).to("cpu", torch.float32).contiguous().numpy()
+        count = flat.shape[0]
+        bits = np.zeros((count, g.k), dtype=np.float32)
+        ok = np.zeros(count, dtype=np.bool_)
+        iterations = np.zeros(count, dtype=np.int32)
+        threads = _use_threads()
+        if count:
+            decode_layered_crc(
+                flat, g.source, g.edge_vn, g.cn_ptr, g.cn_edges, int(max_iterations), int(step),
+                LAYERED_RULES[self.cn_update], self.alpha, self.llr_max,
+                np.asarray(crc_pol, dtype=np.int64), bits, ok, iterations,
+                block_lanes(count, threads),
+            )  # fmt: skip
+        return tuple(torch.from_numpy(a).to(llr.device) for a in (bits, ok, iterations))
+
+
+def _use_threads() -> int:
+    """Set numba's thread count to torch's (at most numba's pool) and return it."""
+    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    return threads

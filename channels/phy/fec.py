@@ -37,9 +37,11 @@ class FECConfig:
     :param decoder: one of :data:`DECODERS`. ``fast`` decodes with layered min-star belief
         propagation, whose block error rate at equal iterations measured below Sionna's flooding
         ``boxplus-phi`` at every rate (``benchmarks/results/ldpc_bler.md``); it takes only the
-        default ``cn_update``, so ``auto`` picks Sionna for any other rule. The decoder is not part
-        of :attr:`key`: the committed BLER tables were measured with Sionna's algorithm, so they
-        are conservative for ``fast``.
+        default ``cn_update``, so ``auto`` picks Sionna for any other rule. A BLER table is of the
+        decoder it was measured with: :attr:`key` names Sionna's flooding decoder when it is chosen
+        by name (``_sionna``) or by its rule (``_minsum`` ...); the committed tables are of ``auto``
+        on the CPU, the fast decoder (``auto`` on CUDA runs Sionna's decoder and reads them too,
+        which is optimistic by its later waterfall).
     """
 
     code: str = "ldpc5g"
@@ -80,12 +82,15 @@ class FECConfig:
 
     @property
     def key(self) -> str:
-        """A file-name-safe identifier, e.g. ``ldpc5g_n1024_it20`` (non-default rules appended)."""
+        """A file-name-safe identifier, e.g. ``ldpc5g_n1024_it20`` (non-default rules, and the
+        decoder when it is Sionna's by name, appended: ``ldpc5g_n1024_it20_sionna``)."""
         parts = [self.code, f"n{self.n}"]
         if self.code == "ldpc5g":
             parts.append(f"it{self.iterations}")
             if self.cn_update != "boxplus-phi":
                 parts.append(self.cn_update)
+            elif self.decoder == "sionna":
+                parts.append("sionna")
         if self.crc != "CRC24B":
             parts.append(self.crc.lower())
         return "_".join(parts)

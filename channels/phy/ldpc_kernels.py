@@ -1,8 +1,9 @@
 r"""Numba kernels of belief-propagation decoding over an :class:`~channels.phy.ldpc_graph.LDPCGraph`.
 
-Codewords are decoded in blocks of :data:`LANES`: every message is a vector of ``LANES`` codewords,
-so the inner loops run over codewords and compile to SIMD instructions (the inter-frame layout of
-AFF3CT's and OpenAirInterface's CPU decoders); blocks run in parallel on numba's threads.
+Codewords are decoded in blocks: every message is a vector of the block's codewords (:data:`LANES`
+for the flooding kernel, a ``lanes`` argument of 8 to 64 for the layered ones), so the inner loops
+run over codewords and compile to SIMD instructions (the inter-frame layout of AFF3CT's and
+OpenAirInterface's CPU decoders); blocks run in parallel on numba's threads.
 
 Two schedules:
 
@@ -10,18 +11,20 @@ Two schedules:
   (flooding schedule, the same check-node rules ``boxplus-phi``, ``minsum``, ``offset-minsum``, the same
   clipping to :math:`\pm` ``llr_max`` and ``sign(0) = +1``, the same edge order); the state is Sionna's
   ``msg_v2c``.
-- :func:`decode_layered` is a row-layered normalised min-sum decoder (each check node updates the a
-  posteriori LLRs at once, so later checks of the same iteration see the new values; about twice the
+- :func:`decode_layered` is row-layered belief propagation (each check node updates the a posteriori
+  LLRs at once, so later checks of the same iteration see the new values; about twice the
   convergence speed of flooding):
 
   .. math::
       t_{v} = L_v - r_{c \to v}, \qquad
-      r_{c \to v} = \alpha \prod_{v' \ne v} \operatorname{sign}(t_{v'}) \min_{v' \ne v} |t_{v'}|,
-      \qquad L_v = t_v + r_{c \to v}
+      r_{c \to v} = \mathop{\boxplus}_{v' \ne v} t_{v'}, \qquad L_v = t_v + r_{c \to v}
 
-  (Chen and Fossorier, "Near optimum universal belief propagation based decoding of LDPC codes",
-  2002; Hocevar, "A reduced complexity decoder architecture via layered decoding of LDPC codes",
-  2004). Its state is ``[r (E values) | L (N values)]`` per codeword.
+  with the boxplus in its min-star form (:func:`_boxplus`) or, as normalised min-sum,
+  :math:`\alpha \prod \operatorname{sign}(t_{v'}) \min |t_{v'}|` (Chen and Fossorier, "Near optimum
+  universal belief propagation based decoding of LDPC codes", 2002; Hocevar, "A reduced complexity
+  decoder architecture via layered decoding of LDPC codes", 2004). Its state is
+  ``[r (E values) | L (N values)]`` per codeword. :func:`decode_layered_crc` is the same decoder
+  with CRC-aided early termination inside the kernel.
 
 All LLRs in and out are logits :math:`\ln P(b=1)/P(b=0)` (Sionna's convention); inside, the kernels use
 :math:`\ln P(b=0)/P(b=1)` as Sionna does. A bit is decided 1 where the a posteriori LLR is :math:`\le 0`.
@@ -32,7 +35,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["LANES", "RULES", "decode_flooding", "decode_layered"]
+__all__ = [
+    "LANES",
+    "LAYERED_RULES",
+    "RULES",
+    "decode_flooding",
+    "decode_layered",
+    "decode_layered_crc",
+]
 
 #: Codewords per SIMD block (16 float32 = one AVX-512 register).
 LANES = 16
@@ -77,11 +87,17 @@ def _max_degree(cn_ptr: np.ndarray) -> int:
 
 
 @numba.njit(inline="always")
+def _store_lane(bits: np.ndarray, row: int, app: np.ndarray, lane: int) -> None:
+    """Hard decisions (1 where the LLR ln P(0)/P(1) is <= 0) of ``app[:k, lane]`` into ``bits[row]``."""
+    for i in range(bits.shape[1]):
+        bits[row, i] = 1.0 if app[i, lane] <= 0 else 0.0
+
+
+@numba.njit(inline="always")
 def _store_decisions(bits: np.ndarray, app: np.ndarray, first: int, count: int) -> None:
     """Hard decisions (1 where the LLR ln P(0)/P(1) is <= 0) of the first k positions into ``bits``."""
     for lane in range(count):
-        for i in range(bits.shape[1]):
-            bits[first + lane, i] = 1.0 if app[i, lane] <= 0 else 0.0
+        _store_lane(bits, first + lane, app, lane)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -269,6 +285,56 @@ def _normalized_minsum_messages(
             out[j, lane] = scale * m * (-sign[lane] if t[j, lane] < 0 else sign[lane])
 
 
+@numba.njit(inline="always")
+def _layered_iteration(
+    app: np.ndarray,
+    c2v: np.ndarray,
+    edge_vn: np.ndarray,
+    cn_ptr: np.ndarray,
+    cn_edges: np.ndarray,
+    rule: int,
+    scale: np.float32,
+    scratch: tuple,
+) -> None:
+    """One pass over every check node in index order, updating ``app`` [N, lanes] and ``c2v``
+    [E, lanes] in place (``scratch``: the buffers of :func:`_layered_scratch`)."""
+    t, out, bwd, low1, low2, where, sign = scratch
+    lanes = app.shape[1]
+    for c in range(cn_ptr.size - 1):
+        start, deg = cn_ptr[c], cn_ptr[c + 1] - cn_ptr[c]
+        for j in range(deg):
+            e = cn_edges[start + j]
+            v = edge_vn[e]
+            for lane in range(lanes):
+                t[j, lane] = app[v, lane] - c2v[e, lane]
+        if deg == 1:  # a single-edge check fixes its bit to 0
+            out[0, :] = _HUGE
+        elif rule == 1:
+            _min_star_messages(t, deg, out, bwd)
+        else:
+            _normalized_minsum_messages(t, deg, scale, out, low1, low2, where, sign)
+        for j in range(deg):
+            e = cn_edges[start + j]
+            v = edge_vn[e]
+            for lane in range(lanes):
+                c2v[e, lane] = out[j, lane]
+                app[v, lane] = t[j, lane] + out[j, lane]
+
+
+@numba.njit(inline="always")
+def _layered_scratch(max_deg: int, lanes: int) -> tuple:
+    """The per-block buffers of :func:`_layered_iteration`."""
+    return (
+        np.empty((max_deg, lanes), dtype=np.float32),
+        np.empty((max_deg, lanes), dtype=np.float32),
+        np.empty((max_deg, lanes), dtype=np.float32),
+        np.empty(lanes, dtype=np.float32),
+        np.empty(lanes, dtype=np.float32),
+        np.empty(lanes, dtype=np.int32),
+        np.empty(lanes, dtype=np.float32),
+    )
+
+
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def decode_layered(
     llr: np.ndarray,
@@ -308,36 +374,87 @@ def decode_layered(
                     app[v, lane] = state[first + lane, num_edges + v]
         else:
             app = _channel_llrs(llr, source, first, count, lmax, lanes)
-        t = np.empty((max_deg, lanes), dtype=np.float32)
-        out = np.empty((max_deg, lanes), dtype=np.float32)
-        scratch = np.empty((max_deg, lanes), dtype=np.float32)
-        low1 = np.empty(lanes, dtype=np.float32)
-        low2 = np.empty(lanes, dtype=np.float32)
-        where = np.empty(lanes, dtype=np.int32)
-        sign = np.empty(lanes, dtype=np.float32)
+        scratch = _layered_scratch(max_deg, lanes)
         for _ in range(num_iter):
-            for c in range(cn_ptr.size - 1):
-                start, deg = cn_ptr[c], cn_ptr[c + 1] - cn_ptr[c]
-                for j in range(deg):
-                    e = cn_edges[start + j]
-                    v = edge_vn[e]
-                    for lane in range(lanes):
-                        t[j, lane] = app[v, lane] - c2v[e, lane]
-                if deg == 1:  # a single-edge check fixes its bit to 0
-                    out[0, :] = _HUGE
-                elif rule == 1:
-                    _min_star_messages(t, deg, out, scratch)
-                else:
-                    _normalized_minsum_messages(t, deg, scale, out, low1, low2, where, sign)
-                for j in range(deg):
-                    e = cn_edges[start + j]
-                    v = edge_vn[e]
-                    for lane in range(lanes):
-                        c2v[e, lane] = out[j, lane]
-                        app[v, lane] = t[j, lane] + out[j, lane]
+            _layered_iteration(app, c2v, edge_vn, cn_ptr, cn_edges, rule, scale, scratch)
         _store_decisions(bits, app, first, count)
         for lane in range(count):
             for e in range(num_edges):
                 state_out[first + lane, e] = c2v[e, lane]
             for v in range(num_vns):
                 state_out[first + lane, num_edges + v] = app[v, lane]
+
+
+@numba.njit(inline="always")
+def _crc_checks(app: np.ndarray, lane: int, k: int, poly: np.int64, length: int) -> bool:
+    """Whether the hard decisions on positions 0..k-1 of ``app[:, lane]`` (information bits, CRC
+    parity last) are a multiple of the CRC polynomial: long division one bit at a time, the
+    ``length``-bit register in an integer, ``poly`` the polynomial's lower ``length`` coefficients
+    (highest degree in the top bit)."""
+    mask = (np.int64(1) << length) - 1
+    register = np.int64(0)
+    for i in range(k):
+        top = (register >> (length - 1)) & 1
+        register = ((register << 1) | (1 if app[i, lane] <= 0 else 0)) & mask
+        if top:
+            register ^= poly
+    return register == 0
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def decode_layered_crc(
+    llr: np.ndarray,
+    source: np.ndarray,
+    edge_vn: np.ndarray,
+    cn_ptr: np.ndarray,
+    cn_edges: np.ndarray,
+    max_iter: int,
+    step: int,
+    rule: int,
+    alpha: float,
+    llr_max: float,
+    crc_pol: np.ndarray,
+    bits: np.ndarray,
+    ok: np.ndarray,
+    iterations: np.ndarray,
+    lanes: int,
+) -> None:
+    """:func:`decode_layered` from the channel LLRs with CRC-aided early termination inside the
+    kernel: after every ``step`` iterations each codeword whose information bits pass the CRC
+    (:func:`_crc_checks`) is final, its decisions stored; the others go on, up to
+    ``max_iter``. ``crc_pol`` [L + 1] int: the polynomial's coefficients, highest degree first (as
+    Sionna's ``CRCEncoder.crc_pol``). Writes ``bits`` [C, k] float32 0/1, ``ok`` [C] bool (CRC verdicts) and
+    ``iterations`` [C] int32 (iterations until each codeword was final). The same decisions as
+    rounds of :func:`decode_layered` continued from its state; a block of ``lanes`` codewords stops
+    when all of its codewords are final."""
+    num_cw, k = bits.shape
+    num_edges = edge_vn.size
+    lmax, scale = np.float32(llr_max), np.float32(alpha)
+    length = crc_pol.size - 1
+    poly = np.int64(0)
+    for j in range(length):
+        poly = (poly << 1) | np.int64(crc_pol[j + 1])
+    max_deg = _max_degree(cn_ptr)
+    for block in numba.prange((num_cw + lanes - 1) // lanes):
+        first = block * lanes
+        count = min(lanes, num_cw - first)
+        c2v = np.zeros((num_edges, lanes), dtype=np.float32)
+        app = _channel_llrs(llr, source, first, count, lmax, lanes)
+        scratch = _layered_scratch(max_deg, lanes)
+        final = np.zeros(count, dtype=np.bool_)
+        remaining, done = count, 0
+        while remaining:
+            rounds = min(step, max_iter - done)
+            for _ in range(rounds):
+                _layered_iteration(app, c2v, edge_vn, cn_ptr, cn_edges, rule, scale, scratch)
+            done += rounds
+            for lane in range(count):
+                if final[lane]:
+                    continue
+                passed = _crc_checks(app, lane, k, poly, length)
+                if passed or done >= max_iter:
+                    final[lane] = True
+                    remaining -= 1
+                    ok[first + lane] = passed
+                    iterations[first + lane] = done
+                    _store_lane(bits, first + lane, app, lane)

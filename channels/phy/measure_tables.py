@@ -93,6 +93,7 @@ def build_bler_table(
     snr_grid: tuple[float, ...] = SNR_GRID_DB,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    on_row: Callable[[BLERTable], None] | None = None,
 ) -> BLERTable:
     """Measure the BLER of every candidate MCS on ``snr_grid`` over the ``family`` channel.
 
@@ -100,6 +101,9 @@ def build_bler_table(
     still failed every probe codeword: a less robust MCS fails there too, so the points below are not
     simulated (stored with 0 codewords, read as BLER 1). Once a point shows no block error in
     ``budget.max_codewords`` codewords, the higher points are not simulated either (0 codewords, BLER 0).
+
+    ``on_row`` is called with the table after each row (e.g. to save it, so that an interrupted
+    build keeps its finished rows; ``table.meta`` then holds the provenance so far).
     """
     rng = _seeded(seed)
     channel = family_channel(family)
@@ -108,6 +112,9 @@ def build_bler_table(
     for mcs in candidate_mcs(fec):
         first = _measure_row(table, _link(mcs, fec, channel), budget, rng, first)
         _progress(log, table, fec, mcs.name, start)
+        table.meta = _provenance(budget, seed, start)
+        if on_row:
+            on_row(table)
     table.meta = _provenance(budget, seed, start)
     return table
 
@@ -170,6 +177,7 @@ def deepen_table(
     log: Callable[[str], None] | None = None,
     extend_to_db: float | None = None,
     extend_step_db: float = 2.0,
+    on_row: Callable[[BLERTable], None] | None = None,
 ) -> None:
     """Continue every row of ``table`` with the larger ``budget``, so that it resolves lower BLERs.
 
@@ -186,19 +194,29 @@ def deepen_table(
     per codeword), so a high-order MCS can still fail 1 % of its codewords at the grid's top. Rows
     that already have a clean point are not measured there (they read 0, as above any clean point);
     the others walk on into the new points.
+
+    ``on_row`` is called with the table after each row, as in :func:`build_bler_table`. Deepening
+    is resumable: a second call with the same budget measures only what the first did not finish
+    (points that reached ``budget.min_errors`` errors, or a clean point of ``budget.max_codewords``
+    codewords, are not measured again); the seconds of ``meta["deepened"]`` add up over the calls.
     """
     rng = _seeded(seed)
     channel = family_channel(table.family)
     if extend_to_db is not None:
         _extend_grid(table, extend_to_db, extend_step_db)
     by_name = {m.name: m for m in candidate_mcs(fec)}
-    start = time.time()
+    earlier = table.meta.get("deepened", {})
+    spent = earlier.get("seconds", 0.0) if earlier.get("budget") == vars(budget) else 0.0
+    start = time.time() - spent
     for name in table.names:
         if name not in by_name or not any(table.codewords[name]):
             continue
         first = next(i for i, c in enumerate(table.codewords[name]) if c)
         _measure_row(table, _link(by_name[name], fec, channel), budget, rng, first)
         _progress(log, table, fec, name, start)
+        table.meta["deepened"] = _provenance(budget, seed, start)
+        if on_row:
+            on_row(table)
     table.meta["deepened"] = _provenance(budget, seed, start)
 
 
