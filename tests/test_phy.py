@@ -275,8 +275,15 @@ def test_deepen_table_adds_codewords_where_errors_were_few_and_walks_on_to_a_cle
     name = "bpsk r=0.21"
     before_errors, before_counts = list(table.errors[name]), list(table.codewords[name])
     deeper = BLERBudget(probe=8, batch=48, min_errors=20, max_codewords=64)
-    deepen_table(table, CODED, deeper, seed=2)
+    saved = []
+    deepen_table(
+        table, CODED, deeper, seed=2, on_row=lambda t: saved.append(list(t.codewords[name]))
+    )
     errors, counts = table.errors[name], table.codewords[name]
+    assert saved == [counts]  # saved after its one row, as measured
+    seconds = table.meta["deepened"]["seconds"]
+    deepen_table(table, CODED, deeper, seed=2)  # resumed with the same budget: nothing left to do
+    assert table.codewords[name] == counts and table.meta["deepened"]["seconds"] >= seconds
     for i, (e0, c0) in enumerate(zip(before_errors, before_counts, strict=True)):
         if c0 and e0 == c0:  # saturated: not measured again
             assert (errors[i], counts[i]) == (e0, c0)
