@@ -203,7 +203,8 @@ def test_bler_table_interpolation_is_conservative():
     assert table.bler("m", 0.0) == 1.0  # not simulated below the first point: known to fail
     assert table.bler("m", 2.0) == pytest.approx(0.08)  # raised to the worse value at 3 dB
     assert table.bler("m", 1.5) == pytest.approx(10 ** ((math.log10(0.5) + math.log10(0.08)) / 2))
-    assert table.bler("m", 4.0) == 0.0 and table.bler("m", 9.0) == 0.0
+    # 4 dB was not simulated and 3 dB had errors: held at 3 dB's value, above the grid too
+    assert table.bler("m", 4.0) == table.bler("m", 9.0) == pytest.approx(0.08)
 
 
 def test_bler_table_reads_an_error_free_point_as_its_upper_bound():
@@ -213,6 +214,16 @@ def test_bler_table_reads_an_error_free_point_as_its_upper_bound():
     assert table.bler("m", 1.0) == pytest.approx(0.01)  # 0 errors in 300: <= 3/300 at 95 %
     assert table.bler("m", 0.5) == pytest.approx(10 ** ((math.log10(0.4) + math.log10(0.01)) / 2))
     assert 0.0 < table.bler("m", 1.5) < 0.01 and table.bler("m", 2.0) == 0.0
+
+
+def test_bler_table_holds_the_last_point_of_a_row_without_a_clean_one():
+    # A grid extended for block fading, or a deepening interrupted after the extension: the points
+    # above the last simulated one were never measured, and that one still had errors.
+    table = BLERTable(
+        "x", "awgn", [0.0, 1.0, 2.0, 3.0], errors={"m": [40, 10, 0, 0]},
+        codewords={"m": [100, 1000, 0, 0]},
+    )  # fmt: skip
+    assert table.bler("m", 1.0) == table.bler("m", 3.0) == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("family", ["awgn", "rayleigh"])

@@ -35,13 +35,17 @@ class BLERTable:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def measured(self, name: str) -> np.ndarray:
-        """Raw BLER of MCS ``name`` on the grid, [len(snr_db)] float64."""
+        """Raw BLER of MCS ``name`` on the grid, [len(snr_db)] float64: 1 below its first simulated
+        point, 0 above a clean last point, and the last point's value above one with errors."""
         errors = np.asarray(self.errors[name], dtype=np.float64)
         counts = np.asarray(self.codewords[name], dtype=np.float64)
         bler = np.divide(errors, counts, out=np.zeros_like(errors), where=counts > 0)
         simulated = np.flatnonzero(counts > 0)
         if simulated.size:
             bler[: simulated[0]] = 1.0
+            last = simulated[-1]
+            if errors[last] > 0:  # no clean point (a grid extended, an interrupted walk): hold it
+                bler[last + 1 :] = bler[last]
         return bler
 
     def bler(self, name: str, snr_db: float) -> float:
