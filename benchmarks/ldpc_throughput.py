@@ -168,7 +168,8 @@ def write(
         f"5G LDPC n={args.n}, {ITERATIONS} iterations, CRC24B, AWGN, {args.codewords} codewords per "
         f"batch, best of {args.repeats}; the same LLRs go to both decoders. Sionna: `LDPC5GDecoder` "
         "(flooding, boxplus-phi). Fast: `FastLDPC5GDecoder` (numba) with its defaults: "
-        f"{fast.schedule} {fast.cn_update}, up to {MAX_LANES} codewords side by side per block. "
+        f"{fast.schedule} {fast.cn_update}, up to {MAX_LANES} codewords side by side per block; "
+        "with CRC-aided early termination, a codeword that is final frees its lane for the next. "
         "Information Mbit/s = codewords x k / seconds.",
         "",
         "| MCS | code, fast schedule | SNR | threads | iterations | Sionna Mbit/s | fast Mbit/s | speed-up | "

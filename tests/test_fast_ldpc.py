@@ -202,14 +202,27 @@ def test_in_kernel_early_termination_makes_the_round_by_round_decisions(k, n, m)
     _, llr = waterfall_llrs(encoder, 80, seed=8, crc=True)
     crc_encoder, crc_decoder = make_crc("CRC24B")
     decoder = FastLDPC5GDecoder(encoder, return_state=True)
-    want_bits, want_ok = decode_early_terminated(_RoundByRound(decoder), crc_decoder, llr, 20)
-    got_bits, got_ok = decode_early_terminated(decoder, crc_decoder, llr, 20)
-    assert torch.equal(got_ok, want_ok) and torch.equal(got_bits, want_bits)
-    assert 0 < int((~got_ok).sum()) < len(got_ok)  # some codewords fail, some pass
-    info, ok, iterations = decoder.decode_crc_terminated(llr, crc_encoder.crc_pol, 20, step=2)
-    assert torch.equal(ok, crc_decoder(info)[1].reshape(-1).bool())  # the kernel's CRC is Sionna's
-    assert (iterations[~ok] == 20).all() and (iterations[ok] < 20).any()
-    assert (iterations % 2 == 0).all()
+    threads = torch.get_num_threads()
+    try:
+        # On one thread the 80 codewords go 64 lanes at a time: 16 lanes are refilled, at
+        # different iterations, with codewords of a different history than their neighbours'.
+        for t in sorted({1, threads}):
+            torch.set_num_threads(t)
+            for max_iterations, step in ((20, 2), (7, 3)):
+                rounds = decode_early_terminated(
+                    _RoundByRound(decoder), crc_decoder, llr, max_iterations, step
+                )
+                native = decode_early_terminated(decoder, crc_decoder, llr, max_iterations, step)
+                assert torch.equal(native[1], rounds[1]) and torch.equal(native[0], rounds[0])
+            assert 0 < int((~native[1]).sum()) < len(native[1])  # some codewords fail, some pass
+            info, ok, iterations = decoder.decode_crc_terminated(llr, crc_encoder.crc_pol, 20, 2)
+            assert torch.equal(ok, crc_decoder(info)[1].reshape(-1).bool())  # Sionna's CRC
+            assert (iterations[~ok] == 20).all() and (iterations[ok] < 20).any()
+            assert (iterations % 2 == 0).all()
+            _, _, iterations = decoder.decode_crc_terminated(llr, crc_encoder.crc_pol, 7, 3)
+            assert set(iterations.tolist()) <= {3, 6, 7}  # checked at 3 and 6, final at 7
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("decoder", ["sionna", "fast"])

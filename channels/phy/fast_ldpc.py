@@ -59,7 +59,9 @@ class FastLDPC5GDecoder(torch.nn.Module):
 
     Continuing from a returned state is the same computation as uninterrupted decoding, so CRC-aided
     early termination (:func:`~channels.phy.early_termination.decode_early_terminated`) works with
-    both schedules. Runs on numba's threads, as many as ``torch.get_num_threads()``.
+    both schedules; the layered one does it inside its kernel (:meth:`decode_crc_terminated`: a
+    codeword that is final frees its lane for the next one). Runs on numba's threads, as many as
+    ``torch.get_num_threads()``.
 
     :param encoder: the encoder whose codewords are decoded.
     :param schedule: ``"auto"``, ``"layered"`` or ``"flooding"``.
@@ -191,7 +193,7 @@ class FastLDPC5GDecoder(torch.nn.Module):
                 flat, g.source, g.edge_vn, g.cn_ptr, g.cn_edges, int(max_iterations), int(step),
                 LAYERED_RULES[self.cn_update], self.alpha, self.llr_max,
                 np.asarray(crc_pol, dtype=np.int64), bits, ok, iterations,
-                block_lanes(count, threads),
+                block_lanes(count, threads), threads,
             )  # fmt: skip
         return tuple(torch.from_numpy(a).to(llr.device) for a in (bits, ok, iterations))
 

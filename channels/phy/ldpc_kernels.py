@@ -62,18 +62,27 @@ def _phi(x: np.float32) -> np.float32:
 
 
 @numba.njit(inline="always")
+def _load_lane(
+    app: np.ndarray, llr: np.ndarray, source: np.ndarray, row: int, lane: int, llr_max: np.float32
+) -> None:
+    """Clipped channel LLRs ln P(0)/P(1) of codeword ``row`` of ``llr`` into ``app[:, lane]``."""
+    for v in range(source.size):
+        s = source[v]
+        if s == _PUNCTURED:
+            app[v, lane] = 0.0
+            continue
+        x = -llr_max if s == _FILLER else llr[row, s]
+        app[v, lane] = -min(max(x, -llr_max), llr_max)
+
+
+@numba.njit(inline="always")
 def _channel_llrs(
     llr: np.ndarray, source: np.ndarray, first: int, count: int, llr_max: np.float32, lanes: int
 ) -> np.ndarray:
     """[N, lanes] clipped channel LLRs ln P(0)/P(1) of codewords first..first+count-1 (rest 0)."""
     ch = np.zeros((source.size, lanes), dtype=np.float32)
-    for v in range(source.size):
-        s = source[v]
-        if s == _PUNCTURED:
-            continue
-        for lane in range(count):
-            x = -llr_max if s == _FILLER else llr[first + lane, s]
-            ch[v, lane] = -min(max(x, -llr_max), llr_max)
+    for lane in range(count):
+        _load_lane(ch, llr, source, first + lane, lane, llr_max)
     return ch
 
 
@@ -418,43 +427,67 @@ def decode_layered_crc(
     ok: np.ndarray,
     iterations: np.ndarray,
     lanes: int,
+    shares: int,
 ) -> None:
     """:func:`decode_layered` from the channel LLRs with CRC-aided early termination inside the
-    kernel: after every ``step`` iterations each codeword whose information bits pass the CRC
-    (:func:`_crc_checks`) is final, its decisions stored; the others go on, up to
-    ``max_iter``. ``crc_pol`` [L + 1] int: the polynomial's coefficients, highest degree first (as
-    Sionna's ``CRCEncoder.crc_pol``). Writes ``bits`` [C, k] float32 0/1, ``ok`` [C] bool (CRC verdicts) and
-    ``iterations`` [C] int32 (iterations until each codeword was final). The same decisions as
-    rounds of :func:`decode_layered` continued from its state; a block of ``lanes`` codewords stops
-    when all of its codewords are final."""
+    kernel: each codeword is checked after every ``step`` of its iterations and after
+    ``max_iter``; once its information bits pass the CRC (:func:`_crc_checks`), or at ``max_iter``,
+    it is final, its decisions stored. ``crc_pol`` [L + 1] int: the polynomial's coefficients,
+    highest degree first (as Sionna's ``CRCEncoder.crc_pol``). Writes ``bits`` [C, k] float32 0/1,
+    ``ok`` [C] bool (CRC verdicts) and ``iterations`` [C] int32 (iterations until each codeword was
+    final). The same decisions as rounds of :func:`decode_layered` continued from its state.
+
+    The codewords are cut into ``shares`` contiguous shares (one per thread), each decoded
+    ``lanes`` at a time with lane refill: a lane whose codeword is final takes the next codeword of
+    its share, so a codeword that needs every iteration does not hold the others of its block (at
+    the waterfall, where some codewords of almost every block fail, a block that waits for its
+    slowest lane saves almost nothing over fixed iterations)."""
     num_cw, k = bits.shape
-    num_edges = edge_vn.size
+    num_vns, num_edges = source.size, edge_vn.size
     lmax, scale = np.float32(llr_max), np.float32(alpha)
     length = crc_pol.size - 1
     poly = np.int64(0)
     for j in range(length):
         poly = (poly << 1) | np.int64(crc_pol[j + 1])
     max_deg = _max_degree(cn_ptr)
-    for block in numba.prange((num_cw + lanes - 1) // lanes):
-        first = block * lanes
-        count = min(lanes, num_cw - first)
+    per_share = (num_cw + shares - 1) // shares
+    for share in numba.prange(shares):
+        nxt, end = share * per_share, min(num_cw, (share + 1) * per_share)
         c2v = np.zeros((num_edges, lanes), dtype=np.float32)
-        app = _channel_llrs(llr, source, first, count, lmax, lanes)
+        app = np.zeros((num_vns, lanes), dtype=np.float32)
         scratch = _layered_scratch(max_deg, lanes)
-        final = np.zeros(count, dtype=np.bool_)
-        remaining, done = count, 0
-        while remaining:
-            rounds = min(step, max_iter - done)
+        row = np.full(lanes, -1, dtype=np.int64)  # the codeword in each lane; -1: idle
+        done = np.zeros(lanes, dtype=np.int32)  # its iterations so far
+        active = 0
+        for lane in range(lanes):
+            if nxt < end:
+                _load_lane(app, llr, source, nxt, lane, lmax)
+                row[lane], nxt, active = nxt, nxt + 1, active + 1
+        while active:
+            rounds = step
+            for lane in range(lanes):  # up to the nearest check of any active lane
+                if row[lane] >= 0:
+                    check = min((done[lane] // step + 1) * step, max_iter)
+                    rounds = min(rounds, check - done[lane])
             for _ in range(rounds):
                 _layered_iteration(app, c2v, edge_vn, cn_ptr, cn_edges, rule, scale, scratch)
-            done += rounds
-            for lane in range(count):
-                if final[lane]:
+            for lane in range(lanes):
+                if row[lane] < 0:
+                    continue
+                done[lane] += rounds
+                if done[lane] % step and done[lane] < max_iter:
                     continue
                 passed = _crc_checks(app, lane, k, poly, length)
-                if passed or done >= max_iter:
-                    final[lane] = True
-                    remaining -= 1
-                    ok[first + lane] = passed
-                    iterations[first + lane] = done
-                    _store_lane(bits, first + lane, app, lane)
+                if not passed and done[lane] < max_iter:
+                    continue
+                r = row[lane]
+                ok[r], iterations[r] = passed, done[lane]
+                _store_lane(bits, r, app, lane)
+                if nxt < end:  # refill the lane
+                    _load_lane(app, llr, source, nxt, lane, lmax)
+                    for e in range(num_edges):
+                        c2v[e, lane] = 0.0
+                    row[lane], done[lane], nxt = nxt, 0, nxt + 1
+                else:
+                    row[lane] = -1
+                    active -= 1
