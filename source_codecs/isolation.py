@@ -6,11 +6,11 @@ process, reuses it for every call, and replaces it after a crash or a hang. Code
 ``trusted_decoder = True`` (pure-Python decoders such as ``original``) are decoded in-process, with the
 same checks.
 
-The worker is a fresh interpreter (``python -c`` running :func:`serve_pipes`) that talks to its parent
-over two pipes with :mod:`multiprocessing.connection`'s framing. Unlike :mod:`multiprocessing`'s
-``spawn``, it never imports the parent's ``__main__`` module, so a plain script without an
-``if __name__ == "__main__":`` guard is not run a second time; it is safe when the parent has imported
-torch or started threads. It gets the parent's ``sys.path``, so it can import every codec class the
+The worker is a fresh interpreter running :func:`serve_pipes`
+(:class:`~source_codecs.fresh_process.FreshWorker`: ``python -c`` over two pipes). Unlike
+:mod:`multiprocessing`'s ``spawn``, it never imports the parent's ``__main__`` module, so a plain script
+without an ``if __name__ == "__main__":`` guard is not run a second time; it is safe when the parent has
+imported torch or started threads. It gets the parent's ``sys.path``, so it can import every codec class the
 parent can, except one defined in the ``__main__`` script itself (such a class is refused with
 :class:`~source_codecs.errors.CodecConfigError`: move it into a module). Each request carries the
 codec's :class:`~source_codecs.recipe.CodecRecipe` (its class by reference and its constructor
@@ -19,21 +19,16 @@ arguments); the worker builds each recipe's codec once and reuses it.
 
 from __future__ import annotations
 
-import atexit
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 import numpy as np
 
 from source_codecs.base import CodecBase, SourceCodec
 from source_codecs.errors import CodecConfigError
+from source_codecs.fresh_process import FreshWorker, serve
 from source_codecs.recipe import CodecRecipe
 from source_codecs.registry import codec_class, codec_recipe
 
@@ -101,55 +96,11 @@ def _decode_checked(codecs: _CodecCache, recipe: CodecRecipe, request: tuple) ->
 
 
 def serve_pipes(read_fd: int, write_fd: int) -> None:
-    """The worker's loop, over two inherited pipe ends: (codec recipe, (data, H, W)) in,
-    :class:`DecodeOutcome` out; returns when the parent sends None or closes its end.
-
-    Ctrl-C is left to the parent (which ends the worker), so an interrupted run prints no traceback from
-    here.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    inbox = Connection(read_fd, writable=False)
-    outbox = Connection(write_fd, readable=False)
+    """The worker's loop (:func:`~source_codecs.fresh_process.serve`) over two inherited pipe ends:
+    (codec recipe, (data, H, W)) in, :class:`DecodeOutcome` out; returns when the parent sends None or
+    closes its end."""
     codecs = _CodecCache()
-    outbox.send("ready")
-    while True:
-        try:
-            message = inbox.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        recipe, request = message
-        outbox.send(_decode_checked(codecs, recipe, request))
-
-
-def _start_worker() -> tuple[subprocess.Popen, Connection, Connection]:
-    """A new worker interpreter and the parent's ends of its pipes: (process, to worker, from worker).
-
-    The worker gets this interpreter's ``sys.path`` (``''`` resolved to the working folder) and
-    nothing from ``__main__``.
-    """
-    to_read, to_write = os.pipe()
-    from_read, from_write = os.pipe()
-    path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
-    code = (
-        f"import sys; sys.path[:] = {path!r}; "
-        f"from source_codecs.isolation import serve_pipes; serve_pipes({to_read}, {from_write})"
-    )
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.DEVNULL,
-            pass_fds=(to_read, from_write),
-            close_fds=True,
-        )
-    except BaseException:
-        for fd in (to_read, to_write, from_read, from_write):
-            os.close(fd)
-        raise
-    os.close(to_read)
-    os.close(from_write)
-    return process, Connection(to_write, readable=False), Connection(from_read, writable=False)
+    serve(read_fd, write_fd, lambda message: _decode_checked(codecs, *message))
 
 
 class SafeDecoder:
@@ -177,17 +128,14 @@ class SafeDecoder:
     def __init__(self, start_timeout_s: float = 300.0) -> None:
         self.start_timeout_s = start_timeout_s
         self.workers_started = 0
-        self._process: subprocess.Popen | None = None
-        self._outbox: Connection | None = None  # to the worker
-        self._inbox: Connection | None = None  # from the worker
+        self._worker: FreshWorker | None = None
         self._lock = threading.Lock()
         self._local = _CodecCache()
-        atexit.register(self.close)
 
     @property
     def worker_pid(self) -> int | None:
         """The current worker's process id (None when no worker runs)."""
-        return self._process.pid if self._process is not None else None
+        return self._worker.pid if self._worker is not None else None
 
     def decode(
         self,
@@ -246,66 +194,44 @@ class SafeDecoder:
     def _decode_in_worker(
         self, recipe: CodecRecipe, request: tuple, timeout_s: float
     ) -> DecodeOutcome:
-        outbox, inbox = self._ensure_worker()
+        worker = self._ensure_worker()
         try:
-            outbox.send((recipe, request))
+            worker.send((recipe, request))
         except (BrokenPipeError, ConnectionResetError, EOFError):  # died since the last call
             self._stop(kill=True)
-            outbox, inbox = self._ensure_worker()
-            outbox.send((recipe, request))
-        if not inbox.poll(timeout_s):
+            worker = self._ensure_worker()
+            worker.send((recipe, request))
+        if not worker.poll(timeout_s):
             self._stop(kill=True)
             return DecodeOutcome(
                 None, "timeout", f"no result within {timeout_s:g} s; worker killed"
             )
         try:
-            return inbox.recv()
+            return worker.recv()
         except (EOFError, ConnectionResetError, OSError):
             exitcode = self._stop(kill=True)
             return DecodeOutcome(None, "crash", f"decoder process died (exit code {exitcode})")
 
-    def _ensure_worker(self) -> tuple[Connection, Connection]:
-        """(to worker, from worker) of a running worker, starting one if needed."""
-        if self._process is not None and self._process.poll() is None and self._inbox is not None:
-            return self._outbox, self._inbox
+    def _ensure_worker(self) -> FreshWorker:
+        """A running worker, started if needed.
+
+        :raises ~source_codecs.fresh_process.WorkerError: a new worker did not start (a
+            ``RuntimeError``).
+        """
+        if self._worker is not None and self._worker.alive():
+            return self._worker
         self._stop(kill=True)
-        self._process, self._outbox, self._inbox = _start_worker()
+        worker = FreshWorker("source_codecs.isolation:serve_pipes")
         self.workers_started += 1
-        try:
-            ready = self._inbox.poll(self.start_timeout_s) and self._inbox.recv() == "ready"
-        except (EOFError, OSError):  # it died starting (e.g. source_codecs not importable)
-            ready = False
-        if not ready:
-            exitcode = self._stop(kill=True)
-            raise RuntimeError(
-                f"decoder worker did not start within {self.start_timeout_s:g} s "
-                f"(exit code {exitcode}; its error, if any, is on stderr above)"
-            )
-        return self._outbox, self._inbox
+        worker.wait_ready(self.start_timeout_s, "decoder worker")  # stops it when it fails
+        self._worker = worker
+        return worker
 
     def _stop(self, kill: bool) -> int | None:
         """End the worker (politely unless ``kill``); returns its exit code (negative: the signal
         that ended it, e.g. -11 for a segmentation fault)."""
-        process, outbox, inbox = self._process, self._outbox, self._inbox
-        self._process = self._outbox = self._inbox = None
-        if process is None:
-            return None
-        if not kill and outbox is not None:
-            try:
-                outbox.send(None)
-                process.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        if process.poll() is None:
-            process.kill()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for conn in (outbox, inbox):
-            if conn is not None:
-                conn.close()
-        return process.returncode
+        worker, self._worker = self._worker, None
+        return worker.stop(kill) if worker is not None else None
 
     def close(self) -> None:
         """Stop the worker, if any. The decoder stays usable: the next decode starts a new one."""

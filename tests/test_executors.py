@@ -1,4 +1,5 @@
-"""The same sweep gives the same numbers on every executor; a run killed with SIGKILL resumes exactly."""
+"""The same sweep gives the same numbers on every executor; a run killed with SIGKILL resumes exactly;
+the ``processes`` executor does not run a script without a ``__main__`` guard again."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -80,3 +82,48 @@ def test_kill_9_then_resume_gives_identical_csvs(tmp_path):
     assert before <= set(after)
     assert not list((out / "points").glob(".*tmp*"))
     assert csvs(out) == csvs(tmp_path / "reference")
+
+
+def test_processes_executor_does_not_rerun_an_unguarded_script(tmp_path):
+    """Its workers are fresh interpreters: a plain script calling ``simulate`` runs once (with
+    ``multiprocessing``'s spawn, each worker imported it again and started a sweep of its own)."""
+    config = {
+        "seed": 3,
+        "device": "cpu",
+        "data": {"source": "synthetic", "num_images": 1, "height": 32, "width": 64},
+        "codecs": [{"name": "jpeg"}],
+        "link": {
+            "bandwidth_ratio": "1/6",
+            "snr_db": [0, 12],
+            "mcs": {"modulation": "qpsk", "code_rate": 0.5},
+            "fec": {"n": 1024, "iterations": 8},
+        },
+        "channel": {"model": "awgn"},
+        "metrics": ["psnr"],
+        "output": {"plots": False},
+        "execution": {"executor": "processes", "workers": 2},
+    }
+    script = tmp_path / "plain_script.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            print("script start", flush=True)
+            import simulator
+
+            result = simulator.simulate({config!r}, out="out", quiet=True)
+            print("simulated", result.simulated, len(result.summary))
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("script start") == 1, proc.stdout
+    assert "simulated 2 2" in proc.stdout, proc.stdout
+    assert len((tmp_path / "out" / "summary.csv").read_text().splitlines()) == 1 + 2

@@ -4,19 +4,27 @@ Every point carries its own seeds (derived from the run seed and the point), and
 :class:`~simulator.link.pipeline.LinkSimulator` from the same configuration, so the numbers do not depend on the
 executor or the number of workers. Results come back as points finish, in any order; the caller stores
 each one at once (see :class:`~simulator.output.results.ResultStore`).
+
+The ``processes`` workers are fresh interpreters (:class:`~source_codecs.fresh_process.FreshWorker`),
+not :mod:`multiprocessing` spawns: they never import the caller's ``__main__``, so a script without an
+``if __name__ == "__main__":`` guard is not run again in each.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from simulator.config import Config
 from simulator.link.sweep import SweepPoint
+from source_codecs.fresh_process import FreshWorker, WorkerError, serve, stop_workers
 
-__all__ = ["PointExecutor", "run_point_in_worker"]
+__all__ = ["PointExecutor", "run_point_in_worker", "serve_points"]
+
+WORKER_START_TIMEOUT_S = 300.0
+"""How long a ``processes`` worker may take to start (its imports), seconds."""
 
 _WORKER_SIMULATORS: dict[str, Any] = {}
 
@@ -48,6 +56,13 @@ def run_point_in_worker(config_json: str, index: int, threads: int) -> tuple[int
         _WORKER_SIMULATORS[config_json] = simulator
     result = simulator.run_point(sweep_points(simulator.config)[index])
     return index, result.summary, result.per_image
+
+
+def serve_points(read_fd: int, write_fd: int) -> None:
+    """A ``processes`` executor's worker (a fresh interpreter, see
+    :mod:`source_codecs.fresh_process`): :func:`run_point_in_worker` of each
+    ``(config_json, index, threads)`` request, over two inherited pipe ends."""
+    serve(read_fd, write_fd, lambda request: run_point_in_worker(*request))
 
 
 class PointExecutor:
@@ -87,17 +102,56 @@ class PointExecutor:
             yield point, result.summary, result.per_image
 
     def _processes(self, points: Sequence[SweepPoint]) -> Iterator[tuple[SweepPoint, dict, list]]:
+        """Up to ``workers`` fresh interpreters (:func:`serve_points`: they never import the caller's
+        ``__main__``), one point at a time each, the next sent as each finishes.
+
+        :raises Exception: what a point raised in its worker (from a
+            :class:`~source_codecs.fresh_process.WorkerError` with the worker's traceback).
+        :raises WorkerError: a worker did not start or died running a point.
+        """
         by_index = {p.index: p for p in points}
         config_json = self.config.model_dump_json()
         threads = _worker_threads()
-        context = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            futures = [
-                pool.submit(run_point_in_worker, config_json, p.index, threads) for p in points
-            ]
-            for future in cf.as_completed(futures):
-                index, summary, per_image = future.result()
-                yield by_index[index], summary, per_image
+        todo = deque(p.index for p in points)
+        workers: list[FreshWorker] = []
+        running: dict[Connection, tuple[FreshWorker, int]] = {}
+
+        def died(worker: FreshWorker, index: int) -> WorkerError:
+            exitcode = worker.stop(kill=True)
+            return WorkerError(
+                f"point worker {worker.pid} died running point {index} (exit code {exitcode}; "
+                "its error, if any, is on stderr above)"
+            )
+
+        def give_work(worker: FreshWorker) -> None:
+            if todo:
+                index = todo.popleft()
+                try:
+                    worker.send((config_json, index, threads))
+                except OSError:
+                    raise died(worker, index) from None
+                running[worker.inbox] = (worker, index)
+
+        finished = False
+        try:
+            for _ in range(min(self.workers, len(points))):  # all start, then each is waited for
+                workers.append(FreshWorker("simulator.link.executors:serve_points"))
+            for worker in workers:
+                worker.wait_ready(WORKER_START_TIMEOUT_S, "point worker")
+            for worker in workers:
+                give_work(worker)
+            while running:
+                for inbox in wait(list(running)):
+                    worker, index = running.pop(inbox)
+                    try:
+                        done, summary, per_image = worker.recv()
+                    except (EOFError, OSError):
+                        raise died(worker, index) from None
+                    give_work(worker)  # before yielding: it works while the caller stores this one
+                    yield by_index[done], summary, per_image
+            finished = True
+        finally:
+            stop_workers(workers, kill=not finished)
 
     def _dask(self, points: Sequence[SweepPoint]) -> Iterator[tuple[SweepPoint, dict, list]]:
         from distributed import Client, LocalCluster, as_completed
