@@ -450,6 +450,8 @@ def options_parser(
             parser.add_argument(flag, required=True)
         elif f.name in choices:
             parser.add_argument(flag, default=f.default, choices=choices[f.name])
+        elif isinstance(f.default, bool):  # --flag / --no-flag
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
         else:
             parser.add_argument(flag, type=type(f.default), default=f.default)
     parser.add_argument(

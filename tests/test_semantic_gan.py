@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from corruption import corrupt_stream
 from PIL import Image
 
@@ -422,3 +423,37 @@ def test_segmentation_critic_learns_and_steers_the_generator(resumed_run) -> Non
              if line.startswith("step ")}  # fmt: skip
     assert "seg_real=" in steps["1"] and "seg_fake=" not in steps["1"]
     assert "seg_fake=" in steps["3"]
+
+
+def test_balanced_critic_loss_weighs_every_present_class_equally() -> None:
+    from source_codecs.semantic_gan.critic import critic_loss
+
+    # 63 road pixels and one pole pixel (class 5), with two ignored pixels.
+    labels = torch.zeros(1, 8, 8, dtype=torch.long)
+    labels[0, 0, 0] = 5
+    labels[0, 7, 6:] = 255
+    confident = torch.zeros(1, 19, 8, 8)
+    confident[:, 0] = 8.0  # road everywhere: right on the road, wrong on the pole
+    road_ce, pole_ce = (F.cross_entropy(confident[:, :, 1, 1], torch.tensor([c])).item()
+                        for c in (0, 5))  # fmt: skip
+    plain = critic_loss(confident, labels).item()
+    balanced = critic_loss(confident, labels, balanced=True).item()
+    assert plain == pytest.approx((61 * road_ce + pole_ce) / 62, rel=1e-5)
+    # Each of the two classes present carries half of the loss, whatever its pixel count.
+    assert balanced == pytest.approx((road_ce + pole_ce) / 2, rel=1e-5)
+    # With the same error on every pixel the weighting changes nothing (its mean weight is 1).
+    uniform = torch.zeros(1, 19, 8, 8)
+    assert critic_loss(uniform, labels, balanced=True).item() == pytest.approx(
+        critic_loss(uniform, labels).item(), rel=1e-6
+    )
+
+
+def test_boolean_training_options_parse_as_flags() -> None:
+    from source_codecs.semantic_gan.train import TrainOptions
+    from source_codecs.training import options_parser
+
+    parser = options_parser(TrainOptions, "train", None)
+    base = ["--data", "d", "--out", "o"]
+    assert parser.parse_args(base).seg_balance is False
+    assert parser.parse_args([*base, "--seg-balance"]).seg_balance is True
+    assert parser.parse_args([*base, "--seg-balance", "--no-seg-balance"]).seg_balance is False

@@ -68,15 +68,27 @@ def _up(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def critic_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def critic_loss(logits: torch.Tensor, labels: torch.Tensor, balanced: bool = False) -> torch.Tensor:
     """Pixel cross-entropy of the critic's logits against trainIds, ignore pixels left out.
 
     :param logits: [B, 19, H, W], float.
     :param labels: [B, H, W], integer trainIds (255 or any value >= 19 = ignore).
+    :param balanced: weight each class present in the batch by ``N / (K n_c)`` (N labelled pixels,
+        K classes present, n_c pixels of class c), OASIS's class balancing (Schönfeld et al. 2021):
+        every present class weighs the same in the loss however few pixels it has, so thin ones
+        (pole, sign, light, bicycle) are not drowned out by road and sky. The mean weight per
+        pixel stays 1.
     :return: [], float, nats per labelled pixel.
     """
     target = label_channels(labels)
     target = torch.where(target == NUM_CLASSES, torch.full_like(target, -100), target)
-    if not bool((target >= 0).any()):  # nothing labelled in the crop
+    valid = target >= 0
+    if not bool(valid.any()):  # nothing labelled in the crop
         return logits.float().sum() * 0.0
-    return F.cross_entropy(logits.float(), target, ignore_index=-100)
+    if not balanced:
+        return F.cross_entropy(logits.float(), target, ignore_index=-100)
+    counts = torch.bincount(target[valid], minlength=NUM_CLASSES).float()
+    present = counts > 0
+    weight = torch.where(present, counts.sum() / (present.sum() * counts.clamp(min=1)), 0.0)
+    pixel = F.cross_entropy(logits.float(), target, ignore_index=-100, reduction="none")
+    return (pixel * weight[target.clamp(min=0)] * valid).sum() / valid.sum()

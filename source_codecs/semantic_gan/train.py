@@ -6,7 +6,8 @@ recipe: hinge GAN loss on a conditional multi-scale patch discriminator, discrim
 matching, the ST-LPIPS perceptual loss and an L1 term; Adam(0, 0.9). With ``--lambda-seg`` > 0 a
 segmentation critic (:mod:`~source_codecs.semantic_gan.critic`) learns to segment the real crops and,
 after ``--seg-warmup`` of its own steps, its cross-entropy on the generated crops joins the
-generator's loss (weight ``lambda_seg``), so that each class stays recognisable. The latent symbols' histogram
+generator's loss (weight ``lambda_seg``), so that each class stays recognisable; ``--seg-balance``
+weights the classes of each batch equally there (OASIS's balancing), so thin ones count. The latent symbols' histogram
 is accumulated for the entropy coder. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds
 everything needed to continue (``--resume``); at the end ``OUT/weights.pt`` is the fp16 weights file
 the codec loads (copy it to ``source_codecs/semantic_gan/weights/semantic_gan_<rate>.pt``).
@@ -75,6 +76,7 @@ class TrainOptions:
     lambda_rate: float = 0.0
     lambda_seg: float = 0.0
     critic_width: int = 32
+    seg_balance: bool = False
     seg_warmup: int = 500
     gan_start: int = 0
     erase_prob: float = 0.1
@@ -179,7 +181,7 @@ class _Trainer:
                 logs["g_adv"], logs["fm"] = g_adv.item(), fm.item()
             if self.critic is not None and self.critic_steps > opts.seg_warmup:
                 self.critic.eval()  # batch statistics of real images only
-                seg = critic_loss(self.critic(fake), labels)
+                seg = critic_loss(self.critic(fake), labels, opts.seg_balance)
                 self.critic.train()
                 loss = loss + opts.lambda_seg * seg
                 logs["seg_fake"] = seg.item()
@@ -192,7 +194,7 @@ class _Trainer:
     def critic_step(self, image: torch.Tensor, labels: torch.Tensor) -> float:
         """One update of the segmentation critic on real crops; returns its cross-entropy."""
         with self.autocast():
-            loss = critic_loss(self.critic(image), labels)
+            loss = critic_loss(self.critic(image), labels, self.opts.seg_balance)
         self.opt_c.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_c.step()
