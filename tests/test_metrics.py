@@ -41,7 +41,7 @@ from simulator.metrics import (
     psnr,
 )
 from simulator.metrics import inception as inception_module
-from simulator.metrics.alexnet import AlexNetFeatures, BlurPool2d
+from simulator.metrics.alexnet import AlexNetFeatures, BlurPool2d, MaxPool3x3
 from simulator.metrics.fid import mean_and_covariance
 from simulator.metrics.inception import InceptionFeatures, tf_bilinear_resize
 from simulator.metrics.lpips import lpips_alex_from_state_dicts, stlpips_weights
@@ -148,6 +148,17 @@ def test_stlpips_weights_load_strictly_into_the_own_network():
     )  # 5 convolutions x (weight, bias), 3 blur filters, 5 heads, shift, scale
     # The published blur filters are the fixed binomial kernel that BlurPool2d builds.
     torch.testing.assert_close(state["net.slice2.4.filt"], BlurPool2d(64).filt)
+
+
+def test_separable_max_pool_is_max_pool_bit_for_bit():
+    torch.manual_seed(0)
+    pool = torch.nn.MaxPool2d(kernel_size=3, stride=1)
+    for shape in ((2, 5, 3, 3), (1, 4, 9, 14), (1, 64, 31, 17)):
+        x = torch.relu(torch.randn(shape))  # ties at 0, as after the trunk's ReLU
+        assert torch.equal(MaxPool3x3()(x), pool(x))
+    x = torch.randn(1, 2, 6, 7)
+    x[0, 1, 2, 3] = float("nan")
+    assert torch.equal(MaxPool3x3()(x).isnan(), pool(x).isnan())
 
 
 def stack_pairs(
