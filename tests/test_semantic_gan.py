@@ -167,6 +167,7 @@ def test_odd_sizes_round_trip(codec) -> None:
 def test_budget_picks_the_largest_rate_that_fits(codec, streams) -> None:
     sizes = {rate: len(s) for rate, s in streams.items()}
     assert codec.encode(IMAGE, None, labels=LABELS) == streams["high"]
+    codec = make_codec("semantic_gan", {"fill_map": False})  # the rate point alone
     assert codec.encode(IMAGE, sizes["high"], labels=LABELS) == streams["high"]
     assert codec.encode(IMAGE, sizes["high"] - 1, labels=LABELS) == streams["mid"]
     assert codec.encode(IMAGE, sizes["mid"] - 1, labels=LABELS) == streams["low"]
@@ -175,6 +176,33 @@ def test_budget_picks_the_largest_rate_that_fits(codec, streams) -> None:
     assert len(short) <= sizes["mid"] and unpack(short, H // 16).rate == "high"
     with pytest.raises(ValueError, match="label map"):
         codec.encode(IMAGE, None)
+
+
+def test_room_beside_the_rate_point_buys_a_finer_map(streams) -> None:
+    def encoded(rate: str, factor: int) -> bytes:
+        params = {"rate": rate, "map_scale": 1 / factor}
+        return make_codec("semantic_gan", params).encode(IMAGE, None, labels=LABELS)
+
+    low = {factor: encoded("low", factor) for factor in (1, 2)}
+    assert len(streams["low"]) < len(low[2]) < len(low[1])
+    fixed = make_codec("semantic_gan", {"rate": "low"})  # fill_map: true, enhancement: none
+    assert fixed.encode(IMAGE, len(low[2]) - 1, labels=LABELS) == streams["low"]
+    assert fixed.encode(IMAGE, len(low[2]), labels=LABELS) == low[2]
+    assert fixed.encode(IMAGE, len(low[1]), labels=LABELS) == low[1]
+    _, labels, _ = fixed.receive(low[1], H, W)
+    assert np.array_equal(labels, LABELS)  # the map arrived at full resolution
+    # rate: auto takes the largest rate point that fits first, then the finest map beside it.
+    high_half = encoded("high", 2)
+    auto = make_codec("semantic_gan")
+    assert auto.encode(IMAGE, len(high_half), labels=LABELS) == high_half
+    assert auto.encode(IMAGE, len(high_half) - 1, labels=LABELS) == streams["high"]
+    # No budget, fill_map off, or an enhancement layer to fill: the map stays at map_scale.
+    assert auto.encode(IMAGE, None, labels=LABELS) == streams["high"]
+    off = make_codec("semantic_gan", {"rate": "low", "fill_map": False})
+    assert off.encode(IMAGE, len(low[1]), labels=LABELS) == streams["low"]
+    layered = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
+    stream = layered.encode(IMAGE, len(low[1]) + 64, labels=LABELS)
+    assert unpack(stream, H // 16).map_factor == unpack(streams["low"], H // 16).map_factor
 
 
 def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> None:
