@@ -59,8 +59,8 @@ class MaxPool3x3(nn.Module):
     """``nn.MaxPool2d(kernel_size=3, stride=1)`` computed separably: the maximum over each 3-row
     window, then over each 3-column window of that. A maximum is exact, so the values are those of
     ``nn.MaxPool2d`` bit for bit (NaN propagates too), at a fraction of its CPU time: measured
-    15x faster on one thread on the ST-LPIPS trunk's [1, 64, 126, 254] and [1, 192, 63, 127]
-    activations (2026-12-04, ``benchmarks/results/throughput.md``).
+    8-19x faster on one thread on the ST-LPIPS trunk's [1, 64, 126, 254] and [1, 192, 63, 127]
+    activations (2026-12-04; at 2 threads ST-LPIPS 181-206 -> 148-164 ms per image, ``benchmarks/results/throughput.md``).
 
     :input x: [B, C, H, W], float, H and W at least 3.
     :output y: [B, C, H - 2, W - 2], float.
