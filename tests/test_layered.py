@@ -51,7 +51,9 @@ def test_residual_image_is_the_halved_offset_difference() -> None:
 @pytest.mark.parametrize("residual_codec", ["bpg", "hyperprior_residual"])
 def test_enhancement_layer_refines_and_is_dropped_when_lost(residual_codec: str) -> None:
     sample = SCENES[0]
-    base_codec = make_codec("semantic_gan", {"rate": "low"})
+    # The layered stream's base layer: the map at map_scale (a base alone would fill its budget
+    # with a finer map).
+    base_codec = make_codec("semantic_gan", {"rate": "low", "fill_map": False})
     params = {"rate": "low", "enhancement": "auto", "enhancement_codec": residual_codec}
     codec = make_codec("semantic_gan", params)
     base_stream = base_codec.encode(sample.image, 2000, labels=sample.labels)
@@ -71,7 +73,8 @@ def test_fixed_enhancement_levels_grow_and_respect_the_budget() -> None:
     sample = SCENES[1]
     sizes = []
     for level in ("none", "mid", "high"):  # "low" (51 bytes here) is below BPG's smallest stream
-        codec = make_codec("semantic_gan", {"rate": "low", "enhancement": level})
+        params = {"rate": "low", "enhancement": level, "fill_map": False}  # "none": the bare base
+        codec = make_codec("semantic_gan", params)
         sizes.append(len(codec.encode(sample.image, 10_000, labels=sample.labels)))
     assert sizes[0] < sizes[1] < sizes[2] <= sizes[0] + 0.4 * H * W / 8 + 3
     tight = make_codec("semantic_gan", {"rate": "auto", "enhancement": "mid"})
