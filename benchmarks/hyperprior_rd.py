@@ -10,7 +10,7 @@ to (``encode(image, max_bytes=len(stream))``); a codec that cannot go that low i
 With ``--variable WEIGHTS`` the rows are bitrates instead: the variable-rate model (``rate:
 variable``) is rate-controlled to bpp * H * W / 8 bytes, the baselines to its stream's length.
 Metrics are the project's (PSNR peak 1.0, MS-SSIM, ST-LPIPS AlexNet) and each decoder's time per
-image (one torch thread). ``--max-minutes`` stops after the image in progress; the results say how
+image (``--threads`` torch threads, default 1). ``--max-minutes`` stops after the image in progress; the results say how
 many images were scored. Writes benchmarks/results/hyperprior_rd.md (``--variable``:
 hyperprior_variable_rd.md), keeping its hand-written sections (from the first ``## `` on).
 """
@@ -27,6 +27,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the codecs of this checkout, not an installed one
+
+from throughput import machine  # noqa: E402
 
 from simulator.data import make_source  # noqa: E402
 from simulator.metrics import load_lpips, ms_ssim, psnr  # noqa: E402
@@ -89,8 +91,9 @@ def main() -> None:
     )
     parser.add_argument("--bpps", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.4, 0.7, 1.0])
     parser.add_argument("--baselines", nargs="+", default=list(BASELINES), choices=BASELINES)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     start = time.perf_counter()
     source = make_source(
         "synthetic", root=None, num_images=args.num_images, height=H, width=W, seed=0, split="test"
@@ -147,6 +150,8 @@ def main() -> None:
     )
     if tuple(args.baselines) != BASELINES:
         options += " --baselines " + " ".join(args.baselines)
+    if args.threads != 1:
+        options += f" --threads {args.threads}"
     what = "its variable-rate model's" if variable else "its rate points'"
     lines = [
         f"# Scale hyperprior ({what} streams): rate-distortion against "
@@ -155,7 +160,7 @@ def main() -> None:
         "",
         f"Command: `python benchmarks/hyperprior_rd.py --num-images {args.num_images}{options}`; "
         f"{done} of {args.num_images} synthetic test scenes (seed 0, split test) at {H}x{W}, "
-        f"no channel; 2-core CPU (no GPU, shared with other jobs), one torch thread, "
+        f"no channel. Machine: {machine()}; {args.threads} torch thread(s); "
         f"{elapsed:.0f} s. {time.strftime('%Y-%m-%d')}.",
         "",
         "Each baseline row is rate-controlled, image by image, to the byte length of the "

@@ -15,6 +15,7 @@ from source_codecs.deepjscc.af_module import AFModule
 from source_codecs.deepjscc.model import DeepJSCC, DeepJSCCConfig, shipped_weights
 from source_codecs.deepjscc.symbols import latent_to_symbols, received_features
 from source_codecs.deepjscc.train import main as train_main
+from source_codecs.deepjscc.train import reconstruction_loss
 from source_codecs.deepjscc.training_channel import TrainingChannel
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -163,12 +164,27 @@ def test_shipped_weights_are_small_fp16() -> None:
 
 
 def test_two_step_training_run_resumes(resumed_run) -> None:
-    args = ["--crop", "32", "--width", "8", "--blocks", "1"]
+    args = ["--crop", "32", "--width", "8", "--blocks", "1", "--loss", "psnr"]
     _, _, out = resumed_run(train_main, args, height=32, width=64)
-    assert json.loads((out / "options.json").read_text())["width"] == 8
+    options = json.loads((out / "options.json").read_text())
+    assert (options["width"], options["loss"]) == (8, "psnr")
     assert "lr=" in (out / "train.log").read_text()
     config = DeepJSCC.load(out / "weights.pt").config
     assert (config.width, config.blocks) == (8, 1)
+
+
+def test_psnr_loss_is_minus_mean_psnr_and_weighs_small_errors_up() -> None:
+    """``psnr`` is minus the mean of the images' PSNRs; image 1 has 10x image 0's error, so under
+    ``mse`` its gradient is 10x image 0's, under ``psnr`` a tenth of it."""
+    image = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    error = 0.01 * torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    decoded = (image + torch.cat([error, 10 * error])).requires_grad_(True)
+    mse_i = (decoded - image).square().flatten(1).mean(1).detach().double()
+    psnr = reconstruction_loss(decoded, image, "psnr")
+    assert psnr.item() == pytest.approx(-(10 * torch.log10(1 / mse_i)).mean().item(), rel=1e-5)
+    for loss, ratio in (("mse", 10.0), ("psnr", 0.1)):
+        (grad,) = torch.autograd.grad(reconstruction_loss(decoded, image, loss), decoded)
+        assert (grad[1].norm() / grad[0].norm()).item() == pytest.approx(ratio, rel=1e-4)
 
 
 def test_residual_blocks_keep_shapes_and_learn_depth() -> None:

@@ -5,8 +5,11 @@
 expects are read and ignored). Every step draws, per image, an SNR uniform in
 [``--snr-min``, ``--snr-max``] dB and a channel (AWGN, or with probability ``--fading-prob`` Rayleigh
 fast fading with perfect CSI and zero forcing, see :class:`TrainingChannel`), and per batch one
-bandwidth ratio of :data:`RHOS`, so that one model learns every K; the loss is the MSE on [0, 1]
-pixels. Adam with a cosine learning-rate decay over ``--steps``. ``--blocks N`` adds N residual
+bandwidth ratio of :data:`RHOS`, so that one model learns every K. ``--loss mse`` (the default)
+is the batch's MSE on [0, 1] pixels; ``--loss psnr`` is minus the mean of the images' PSNRs, the
+quantity the benchmarks report: the gradient of ``10 log10(mse_i)`` is that of ``mse_i`` divided by
+``mse_i``, so the images at high SNR, whose errors are small, weigh as much as those at low SNR
+instead of about half as much (see :func:`reconstruction_loss`). Adam with a cosine learning-rate decay over ``--steps``. ``--blocks N`` adds N residual
 blocks at 1/8 resolution to each network; ``--autocast auto`` (the default) runs both networks
 under bf16 autocast on a CPU with native bf16 (:func:`source_codecs.training.use_bf16`), and the
 symbols, the channel and the loss in float32.
@@ -21,7 +24,7 @@ The shipped weights: see ``source_codecs/deepjscc/README.md`` for the command an
 
 from __future__ import annotations
 
-__all__ = ["RHOS", "TrainOptions", "main", "train"]
+__all__ = ["LOSSES", "RHOS", "TrainOptions", "main", "reconstruction_loss", "train"]
 
 import math
 import sys
@@ -40,6 +43,23 @@ from source_codecs.semantic_gan.dataset import PairFolder
 
 RHOS: tuple[float, ...] = (1 / 96, 1 / 48, 1 / 24)
 """Bandwidth ratios drawn in training (K = floor(rho * 3 * h * w) of the crop)."""
+LOSSES: tuple[str, ...] = ("mse", "psnr")
+"""The choices of ``--loss``."""
+
+
+def reconstruction_loss(decoded: torch.Tensor, image: torch.Tensor, loss: str) -> torch.Tensor:
+    """The training loss of a batch.
+
+    :param decoded: [B, 3, h, w], float32 in [0, 1].
+    :param image: [B, 3, h, w], float32 in [0, 1].
+    :param loss: ``mse``: the batch's mean squared error; ``psnr``: minus the mean over the images
+        of ``10 log10(1 / mse_i)``, in dB (each image's MSE floored at 1e-10).
+    :return: a scalar.
+    """
+    if loss == "mse":
+        return torch.nn.functional.mse_loss(decoded, image)
+    per_image = (decoded - image).square().flatten(1).mean(1).clamp_min(1e-10)
+    return 10 * torch.log10(per_image).mean()
 
 
 @dataclass
@@ -59,6 +79,7 @@ class TrainOptions:
     snr_min: float = -5.0
     snr_max: float = 20.0
     fading_prob: float = 0.5
+    loss: str = "mse"
     checkpoint_every: int = 200
     log_every: int = 20
     max_minutes: float = 0.0
@@ -96,14 +117,15 @@ class _Trainer:
             x = self.model.encode(image, num_symbols, snr_db)
             y, noise_var = self.channel(x, snr_db)
             decoded = self.model.decode(y, noise_var, snr_db, h, w)
-        loss = torch.nn.functional.mse_loss(decoded, image)
+        loss = reconstruction_loss(decoded, image, o.loss)
+        mse = torch.nn.functional.mse_loss(decoded.detach(), image).item()
         for group in self.opt.param_groups:
             group["lr"] = self.learning_rate()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
         self.step += 1
-        return {"mse": loss.item(), "psnr": -10 * math.log10(max(loss.item(), 1e-10)), "rho": rho}
+        return {"mse": mse, "psnr": -10 * math.log10(max(mse, 1e-10)), "rho": rho}
 
     def state(self) -> dict[str, Any]:
         """Everything :meth:`restore` needs to continue the run."""
@@ -157,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train,
         "python -m source_codecs.deepjscc.train",
         __doc__,
-        {"autocast": training.AUTOCAST_CHOICES},
+        {"autocast": training.AUTOCAST_CHOICES, "loss": LOSSES},
     )
 
 
