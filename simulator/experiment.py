@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.config import Config, dump_config, load_config, parse_config
+from source_codecs.allocator import keep_freed_memory
 
 __all__ = ["SimulationResult", "load", "simulate"]
 
@@ -88,6 +89,11 @@ def simulate(
     :raises ConfigError: the configuration cannot run.
     :raises RunMismatchError: ``resume`` into a folder that holds a run of another configuration.
 
+    The process (and the worker processes it starts) keeps freed memory in the heap for reuse
+    (:func:`source_codecs.allocator.keep_freed_memory`, on glibc): the metric networks' large
+    buffers are then not faulted in afresh at every call; the process holds its peak memory.
+    Setting ``MALLOC_MMAP_MAX_`` (and ``MALLOC_TRIM_THRESHOLD_``) beforehand keeps glibc's own.
+
     Example::
 
         import simulator
@@ -101,6 +107,7 @@ def simulate(
     from simulator.output.progress import Progress
     from simulator.output.results import ResultStore
 
+    keep_freed_memory()
     config = load(config)
     if out is not None:
         config = config.model_copy(

@@ -64,6 +64,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from source_codecs.allocator import keep_freed_memory
+
 CHECKPOINT = "checkpoint.pt"
 """File name of the resumable checkpoint in the run folder."""
 
@@ -482,6 +484,8 @@ def cli_main(
 ) -> int:
     """Parse ``argv`` (see :func:`options_parser`), print the options, train, print the weights path.
 
+    The run keeps freed memory in the heap (:func:`source_codecs.allocator.keep_freed_memory`).
+
     :param argv: The arguments (None: ``sys.argv[1:]``).
     :param options_cls: The options dataclass.
     :param train_fn: ``train_fn(opts, resume=bool | Path) -> Path`` of the weights file.
@@ -491,6 +495,7 @@ def cli_main(
     :return: The exit status, 0.
     """
     args = vars(options_parser(options_cls, prog, description, choices).parse_args(argv))
+    keep_freed_memory()  # before the data loader's workers start: they inherit it
     resume, slim = args.pop("resume"), args.pop("slim_checkpoint")
     opts = options_cls(**args)
     print(json.dumps(asdict(opts), indent=2))

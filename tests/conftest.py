@@ -11,7 +11,10 @@ import torch
 
 from simulator.data import make_source
 from simulator.data.export import export_source
+from source_codecs.allocator import keep_freed_memory
 from source_codecs.training import CHECKPOINT, LOG, load_checkpoint
+
+keep_freed_memory()  # as the simulator and the trainers run; the suite's networks fault less
 
 TrainMain = Callable[[Sequence[str]], int]
 ResumedRun = Callable[..., tuple[dict[str, Any], dict[str, Any], Path]]

@@ -44,6 +44,7 @@ from simulator.metrics.segmentation.training.cache import build_cache
 from simulator.metrics.segmentation.training.sampling import CropSampler
 from simulator.metrics.segmentation.training.widen import widen, widening_changes
 from simulator.metrics.segmentation.weights_io import save_weights
+from source_codecs.allocator import keep_freed_memory
 from source_codecs.training import AUTOCAST_CHOICES, use_bf16
 
 
@@ -422,6 +423,7 @@ def train(
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m simulator.metrics.segmentation.training.train``."""
     argv = sys.argv[1:] if argv is None else argv
+    keep_freed_memory()
     train(
         parse_args(argv),
         command="python -m simulator.metrics.segmentation.training.train " + shlex.join(argv),
