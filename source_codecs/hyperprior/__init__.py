@@ -18,8 +18,9 @@ Files, one concept each:
 - ``residual_codec.py``: :class:`ResidualHyperpriorCodec`, registered as ``hyperprior_residual``: one
   model trained on the semantic GAN's residual images, its quantisation step the rate knob (the
   enhancement layer's learned coder).
-- ``weights/``: the shipped fp16 weights, one file per rate point and ``hyperprior_residual.pt``
-  (``hyperprior_variable.pt``, the variable-rate model, once trained).
+- ``weights/``: the shipped fp16 weights, one file per rate point, ``hyperprior_residual.pt`` and
+  ``hyperprior_variable.pt`` (the variable-rate model, 9 levels, N = 128; first trained in session
+  18), with the slim checkpoints that resume their training (``.ckpt``).
 """
 
 __all__: list[str] = []
