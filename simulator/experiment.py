@@ -92,7 +92,8 @@ def simulate(
     The process (and the worker processes it starts) keeps freed memory in the heap for reuse
     (:func:`source_codecs.allocator.keep_freed_memory`, on glibc): the metric networks' large
     buffers are then not faulted in afresh at every call; the process holds its peak memory.
-    Setting ``MALLOC_MMAP_MAX_`` (and ``MALLOC_TRIM_THRESHOLD_``) beforehand keeps glibc's own.
+    A malloc configured by the user (``GLIBC_TUNABLES=glibc.malloc.perturb=0``: glibc's defaults)
+    is left alone.
 
     Example::
 

@@ -13,13 +13,15 @@ the same run resumed with :func:`keep_freed_memory` in effect.
 (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, 2 GiB)``), so that a freed buffer stays in
 the heap and the next one of its size reuses it; the memory a process holds is then its peak, not
 its current, need. It also sets the equivalent ``MALLOC_*_`` variables for the child processes the
-caller starts (a worker pool, a data loader). A variable the user set already is left as it is, and
-so is the setting it names. Elsewhere than glibc (macOS, Windows, musl) it does nothing.
+caller starts (a worker pool, a data loader). Where the user has configured glibc's allocator
+already (any of :data:`USER_SETTINGS`, or ``glibc.malloc.`` tunables in ``GLIBC_TUNABLES``;
+``GLIBC_TUNABLES=glibc.malloc.perturb=0`` keeps glibc's defaults) it is left as it is. Elsewhere
+than glibc (macOS, Windows, musl) it does nothing.
 """
 
 from __future__ import annotations
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["USER_SETTINGS", "keep_freed_memory"]
 
 import ctypes
 import os
@@ -38,24 +40,34 @@ _SETTINGS: dict[str, tuple[int, int]] = {
 }
 """Environment variable -> (mallopt parameter, value)."""
 
+USER_SETTINGS = (*_SETTINGS, "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_")
+"""glibc's malloc variables: one of them set means the user chose the allocator's behaviour (each
+of them also turns glibc's adaptive mmap threshold off)."""
+
 
 def keep_freed_memory() -> bool:
     """Make glibc keep freed memory in the heap, in this process and in the ones it starts.
 
-    :return: whether this is a glibc process whose settings now keep freed memory (False
-        elsewhere, and where ``mallopt`` refused).
+    :return: whether this process keeps freed memory: True once applied (or inherited from a
+        parent that applied it), False off glibc, where the user configured the allocator, or
+        where ``mallopt`` refused.
     """
-    if platform.libc_ver()[0] != "glibc":
+    if all(os.environ.get(k) == str(v) for k, (_, v) in _SETTINGS.items()):
+        return True  # applied here already, or set by the parent process for its children
+    if platform.libc_ver()[0] != "glibc" or _user_configured():
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    kept = True
-    for variable, (param, value) in _SETTINGS.items():
-        if variable in os.environ:
-            continue
-        kept = bool(mallopt(param, value)) and kept
-        os.environ[variable] = str(value)
-    return kept
+    if not all(mallopt(param, value) for param, value in _SETTINGS.values()):
+        return False
+    os.environ.update({k: str(v) for k, (_, v) in _SETTINGS.items()})
+    return True
+
+
+def _user_configured() -> bool:
+    """Whether the environment configures glibc's malloc (see the module docstring)."""
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    return any(k in os.environ for k in USER_SETTINGS) or "glibc.malloc." in tunables

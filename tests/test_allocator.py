@@ -1,5 +1,5 @@
 """keep_freed_memory: large buffers freed and allocated again are reused, not faulted in afresh;
-child processes inherit the setting; a user's own MALLOC_ variable wins."""
+child processes inherit the setting; a user's own allocator settings win."""
 
 from __future__ import annotations
 
@@ -59,7 +59,10 @@ def test_freed_buffers_are_reused_instead_of_faulted_in_again() -> None:
     assert child_sees == "0"  # what a worker process started afterwards inherits
 
 
-def test_a_users_own_setting_is_left_alone() -> None:
-    applied, faults, child_sees = _probe("keep", MALLOC_MMAP_MAX_="65536")
-    assert child_sees == "65536" and faults > 2 * PAGES
-    assert applied == "True"  # the trim threshold, which the user did not set, was applied
+@pytest.mark.parametrize(
+    "setting", [{"MALLOC_MMAP_MAX_": "65536"}, {"GLIBC_TUNABLES": "glibc.malloc.perturb=0"}]
+)
+def test_a_users_own_allocator_settings_are_left_alone(setting: dict[str, str]) -> None:
+    applied, faults, child_sees = _probe("keep", **setting)
+    assert applied == "False" and faults > 2 * PAGES
+    assert child_sees == setting.get("MALLOC_MMAP_MAX_", "None")
