@@ -9,9 +9,9 @@ bandwidth ratio of :data:`RHOS`, so that one model learns every K. ``--loss mse`
 is the batch's MSE on [0, 1] pixels; ``--loss psnr`` is minus the mean of the images' PSNRs, the
 quantity the benchmarks report: the gradient of ``10 log10(mse_i)`` is that of ``mse_i`` divided by
 ``mse_i``, so the images at high SNR, whose errors are small, weigh as much as those at low SNR
-instead of about half as much (see :func:`reconstruction_loss`). Adam with a cosine learning-rate decay over ``--steps``. ``--blocks N`` adds N residual
-blocks at 1/8 resolution to each network; ``--autocast auto`` (the default) runs both networks
-under bf16 autocast on a CPU with native bf16 (:func:`source_codecs.training.use_bf16`), and the
+instead of about half as much (see :func:`reconstruction_loss`). Adam with a cosine learning-rate
+decay over ``--steps``. ``--blocks N`` adds N residual blocks at 1/8 resolution to each network;
+``--autocast auto`` (the default) runs both networks under bf16 autocast on a CPU with native bf16 (:func:`source_codecs.training.use_bf16`), and the
 symbols, the channel and the loss in float32.
 
 Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to continue
@@ -118,7 +118,11 @@ class _Trainer:
             y, noise_var = self.channel(x, snr_db)
             decoded = self.model.decode(y, noise_var, snr_db, h, w)
         loss = reconstruction_loss(decoded, image, o.loss)
-        mse = torch.nn.functional.mse_loss(decoded.detach(), image).item()
+        mse = (
+            loss.item()
+            if o.loss == "mse"
+            else torch.nn.functional.mse_loss(decoded.detach(), image).item()
+        )
         for group in self.opt.param_groups:
             group["lr"] = self.learning_rate()
         self.opt.zero_grad(set_to_none=True)
