@@ -11,8 +11,8 @@ quantity the benchmarks report: the gradient of ``10 log10(mse_i)`` is that of `
 ``mse_i``, so the images at high SNR, whose errors are small, weigh as much as those at low SNR
 instead of about half as much (see :func:`reconstruction_loss`). Adam with a cosine learning-rate
 decay over ``--steps``. ``--blocks N`` adds N residual blocks at 1/8 resolution to each network;
-``--autocast auto`` (the default) runs both networks under bf16 autocast on a CPU with native bf16 (:func:`source_codecs.training.use_bf16`), and the
-symbols, the channel and the loss in float32.
+``--autocast auto`` (the default) runs both networks under bf16 autocast on a CPU with native bf16
+(:func:`source_codecs.training.use_bf16`), and the symbols, the channel and the loss in float32.
 
 Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds everything needed to continue
 (``--resume``); ``--max-minutes`` stops cleanly with a checkpoint. At the end ``OUT/weights.pt`` is
