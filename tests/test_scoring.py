@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import torch
 
 from simulator.data import make_source
 from simulator.link.scoring import Scorer, metric_batch_size, to_tensor
+from simulator.link.threads import map_one_thread_each
 from simulator.metrics import ConfusionMatrix, make_image_metric
 from simulator.metrics.segmentation import load_segmenter
 
@@ -31,6 +33,11 @@ def _reconstructions(seed: int) -> list[np.ndarray]:
 
 def _scorer(batch_size: int) -> Scorer:
     return Scorer(METRICS, SAMPLES, torch.device("cpu"), SEGMENTER, batch_size)
+
+
+def _alone(job):
+    """``job()`` as the scorer computes every image on the CPU: on one torch thread."""
+    return map_one_thread_each([job], 1)[0]
 
 
 POINTS = [_reconstructions(1), _reconstructions(2), _reconstructions(1)]
@@ -67,11 +74,10 @@ def test_per_image_values_are_those_of_the_image_and_its_own_reference() -> None
     lpips = make_image_metric("lpips", torch.device("cpu"))
     for i, (sample, image) in enumerate(zip(SAMPLES, images, strict=True)):
         ref, rec = to_tensor([sample.image], "cpu"), to_tensor([image], "cpu")
-        with torch.inference_mode():
-            expected = float(lpips(ref, rec)[0])
-            cm = ConfusionMatrix(19)
-            labels = torch.from_numpy(sample.labels.astype(np.int64))[None]
-            cm.update(SEGMENTER(rec).argmax(1), labels)
+        expected = float(_alone(lambda ref=ref, rec=rec: lpips(ref, rec))[0])
+        cm = ConfusionMatrix(19)
+        labels = torch.from_numpy(sample.labels.astype(np.int64))[None]
+        cm.update(_alone(lambda rec=rec: SEGMENTER(rec).argmax(1)), labels)
         assert scores.per_image[i]["lpips"] == expected
         assert scores.per_image[i]["miou"] == cm.miou()
     assert scores.per_image[3]["lpips"] < 1e-6 < scores.per_image[0]["lpips"]
@@ -104,9 +110,41 @@ def test_prepared_references_give_the_numbers_of_scoring_afresh(monkeypatch) -> 
         assert not cold._prepared
         assert afresh.per_image == scores.per_image and afresh.summary == scores.summary
         ref = to_tensor([s.image for s in SAMPLES], "cpu")
-        with torch.inference_mode():
-            direct = [
-                float(lpips(ref[i : i + 1], to_tensor([im], "cpu"))[0])
-                for i, im in enumerate(images)
-            ]
+        direct = [
+            float(_alone(lambda i=i, im=im, r=ref: lpips(r[i : i + 1], to_tensor([im], "cpu")))[0])
+            for i, im in enumerate(images)
+        ]
         assert [v["lpips"] for v in scores.per_image] == direct
+
+
+class ThreadRecordingSegmenter(torch.nn.Module):
+    """The shipped segmenter, noting the Python thread and the torch thread count of each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls.append((threading.current_thread().name, torch.get_num_threads()))
+        return SEGMENTER(x)
+
+
+def test_the_cpu_scores_images_side_by_side_one_torch_thread_each_whatever_the_count() -> None:
+    """With T torch threads the scorer runs T Python threads of one torch thread each, restores T,
+    and gives bit-identical numbers for T = 1 and T = 2."""
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            segmenter = ThreadRecordingSegmenter()
+            scorer = Scorer(METRICS, SAMPLES, torch.device("cpu"), segmenter, 1)
+            results.append([scorer.score_point(images) for images in POINTS[:2]])
+            assert torch.get_num_threads() == count
+            assert {n for _, n in segmenter.calls} == {1}
+            names = {name for name, _ in segmenter.calls}
+            assert len(names) == count and (count == 1 or all(n.startswith("score") for n in names))
+    finally:
+        torch.set_num_threads(threads)
+    for one, two in zip(*results, strict=True):
+        assert one.per_image == two.per_image and one.summary == two.summary

@@ -11,13 +11,17 @@ features), for each batch of references up to :data:`REFERENCE_CACHE_BYTES` (bey
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import torch
 
 from simulator.data import NUM_CLASSES, Sample
+from simulator.link.threads import map_one_thread_each
 from simulator.metrics import (
     ConfusionMatrix,
     DistributionMetrics,
@@ -38,6 +42,7 @@ __all__ = [
     "segment_images",
 ]
 
+_T = TypeVar("_T")
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips", "lpips_alex")
 REFERENCE_CACHE_BYTES = 2 << 30
 """Bound on the prepared references kept (ST-LPIPS: 20.7 MiB per 256x512 image): the first batches
@@ -149,6 +154,7 @@ class Scorer:
         self._reference_features: torch.Tensor | None = None
         self._prepared: dict[tuple[str, tuple[int, ...]], list[torch.Tensor]] = {}
         self._prepared_bytes = 0
+        self._prepared_lock = threading.Lock()
 
     def _chunks(self, count: int) -> list[range]:
         """Positions 0..count-1 in consecutive batches of :attr:`batch_size`."""
@@ -192,36 +198,62 @@ class Scorer:
         if prepared is None:
             prepared = metric.reference(ref)
             size = sum(t.numel() * t.element_size() for t in prepared)
-            if self._prepared_bytes + size <= REFERENCE_CACHE_BYTES:
-                self._prepared[key] = prepared
-                self._prepared_bytes += size
+            with self._prepared_lock:  # batches of other samples are prepared beside this one
+                if self._prepared_bytes + size <= REFERENCE_CACHE_BYTES:
+                    self._prepared[key] = prepared
+                    self._prepared_bytes += size
         return metric.compare(prepared, rec)
 
     def miou_targets(self, indices: Sequence[int]) -> np.ndarray:
         """uint8 [B, H, W] what the segmentation of samples ``indices`` is scored against: their
         labels (:attr:`miou_reference` ``labels``) or the segmenter's prediction on each original
-        image (``segmenter``), predicted for every sample once, on first use, in the batches by
-        position that a point's reconstructions go in, so an unchanged image scores exactly 1."""
+        image (``segmenter``, predicted for every sample once, by :meth:`_predict_targets`)."""
         if self.miou_reference == "labels":
             return np.stack([self.samples[i].labels for i in indices])
-        if self._predicted_targets is None:
-            originals = [s.image for s in self.samples]
-            self._predicted_targets = segment_images(
-                self.segmenter, originals, self.device, self.batch_size
-            )
+        self._predict_targets()
         return self._predicted_targets[list(indices)]
 
-    def _inception(self, images: Sequence[np.ndarray], digests: Sequence[bytes]) -> torch.Tensor:
-        """2048-d Inception pool3 features [B, 2048], computed and cached per batch of the images'
-        contents (``digests``: their SHA-1s; see :meth:`score_point`)."""
-        rows = []
+    def _predict_targets(self) -> None:
+        """The segmenter's prediction on every original image, once, in the batches by position and
+        on the threads that a point's reconstructions are scored in, so an unchanged image scores
+        exactly 1."""
+        if self.miou_reference != "segmenter" or self._predicted_targets is not None:
+            return
+        originals = [s.image for s in self.samples]
+        jobs = [
+            partial(segment_images, self.segmenter, [originals[j] for j in chunk], self.device)
+            for chunk in self._chunks(len(originals))
+        ]
+        self._predicted_targets = np.concatenate(self._parallel(jobs))
+
+    def _parallel(self, jobs: Sequence[Callable[[], _T]]) -> list[_T]:
+        """The results of ``jobs``, on as many Python threads as torch has intra-op threads on the
+        CPU, one torch thread each (:func:`~simulator.link.threads.map_one_thread_each`); on a
+        GPU one after another."""
+        workers = torch.get_num_threads() if self.device.type == "cpu" else 1
+        return map_one_thread_each(jobs, workers)
+
+    def _inception_jobs(
+        self, images: Sequence[np.ndarray], digests: Sequence[bytes]
+    ) -> dict[tuple[bytes, ...], Callable[[], torch.Tensor]]:
+        """Inception pool3 features ([B, 2048]) still to compute for the batches of ``images``,
+        keyed by the batch's contents (``digests``: their SHA-1s)."""
+        jobs = {}
         for chunk in self._chunks(len(images)):
             key = tuple(digests[j] for j in chunk)
             if key not in self._feature_cache:
-                batch = to_tensor([images[j] for j in chunk], self.device)
-                self._feature_cache[key] = self._features.features(batch)
-            rows.append(self._feature_cache[key])
-        return torch.cat(rows)
+                batch = [images[j] for j in chunk]
+                jobs[key] = partial(self._inception_batch, batch)
+        return jobs
+
+    def _inception_batch(self, images: Sequence[np.ndarray]) -> torch.Tensor:
+        """2048-d Inception pool3 features [B, 2048] of uint8 [H, W, 3] ``images``."""
+        return self._features.features(to_tensor(images, self.device))
+
+    def _inception(self, digests: Sequence[bytes]) -> torch.Tensor:
+        """The cached features [N, 2048] of the images whose SHA-1s are ``digests``."""
+        chunks = self._chunks(len(digests))
+        return torch.cat([self._feature_cache[tuple(digests[j] for j in c)] for c in chunks])
 
     @torch.inference_mode()
     def score_point(self, images: Sequence[np.ndarray]) -> PointScores:
@@ -230,16 +262,30 @@ class Scorer:
         The images go through the networks in consecutive batches of :attr:`batch_size` by
         position, and a batch's results are cached by its (sample, content) pairs: what an image
         scores depends only on the point's own images, never on what this scorer saw before, so
-        results are identical whatever the executor, the worker or the order of the points.
+        results are identical whatever the executor, the worker or the order of the points. On the
+        CPU the batches not yet cached run side by side on Python threads with one torch thread
+        each, which also keeps every number independent of the thread count.
         """
         digests = [image_digest(im) for im in images]
         keys = list(enumerate(digests))
-        scores: list[ImageScore] = []
-        for chunk in self._chunks(len(images)):
-            key = tuple(keys[j] for j in chunk)
+        batches = [(tuple(keys[j] for j in chunk), chunk) for chunk in self._chunks(len(images))]
+        jobs: dict[tuple, Callable[[], object]] = {}
+        for key, chunk in batches:
             if key not in self._cache:
-                self._cache[key] = self._score_batch(list(chunk), [images[j] for j in chunk])
-            scores.extend(self._cache[key])
+                jobs[key] = partial(self._score_batch, list(chunk), [images[j] for j in chunk])
+        features: dict[tuple[bytes, ...], Callable[[], object]] = {}
+        if self._features is not None:
+            self._features.load()  # before the threads, which share it
+            if self._reference_features is None:
+                references = [s.image for s in self.samples]
+                reference_digests = list(map(image_digest, references))
+                features.update(self._inception_jobs(references, reference_digests))
+            features.update(self._inception_jobs(images, digests))
+        self._predict_targets()
+        results = self._parallel([*jobs.values(), *features.values()])
+        self._cache.update(zip(jobs, results[: len(jobs)], strict=True))
+        self._feature_cache.update(zip(features, results[len(jobs) :], strict=True))
+        scores = [score for key, _ in batches for score in self._cache[key]]
         summary: dict[str, float | str] = {}
         for name in self.image_metrics:
             summary[name] = _finite_mean([s.values[name] for s in scores])
@@ -249,11 +295,8 @@ class Scorer:
             summary["miou_reference"] = self.miou_reference
         if self._features is not None:
             if self._reference_features is None:
-                references = [s.image for s in self.samples]
-                self._reference_features = self._inception(
-                    references, list(map(image_digest, references))
-                )
-            rec = self._inception(images, digests)
+                self._reference_features = self._inception(reference_digests)
+            rec = self._inception(digests)
             dist = self._features.compute_from_features(self._reference_features, rec)
             for name in self.distribution:
                 summary[name] = dist[name]

@@ -58,10 +58,15 @@ class DistributionMetrics:
         self._ref: list[torch.Tensor] = []
         self._rec: list[torch.Tensor] = []
 
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Features (Inception pool3: float32 [B, 2048] on ``device``) of images [B, 3, H, W] in [0, 1]."""
+    def load(self) -> None:
+        """Load the feature network now (else on first use); call it before threads share this
+        object, which then only reads it."""
         if self._extractor is None:
             self._extractor = InceptionFeatures(self.device, resize=self.resize)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Features (Inception pool3: float32 [B, 2048] on ``device``) of images [B, 3, H, W] in [0, 1]."""
+        self.load()
         return self._extractor(images)
 
     def update(self, ref: torch.Tensor, rec: torch.Tensor) -> None:
