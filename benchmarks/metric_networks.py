@@ -5,7 +5,8 @@
 The reference side is prepared once (as :class:`simulator.link.scoring.Scorer` does), so the ST-LPIPS
 row is the reconstruction side alone. It is timed twice: with the trunk's stride-1 max-pools as
 ``nn.MaxPool2d`` (before session 17) and as :class:`simulator.metrics.alexnet.MaxPool3x3` (now), and the
-two scores must be identical. Median wall time of ``--repeats`` calls after one warm-up, on
+two scores must be identical. ST-LPIPS and Inception run channels_last since session 20 (the session-20
+commit b2705aa of this script timed both layouts). Median wall time of ``--repeats`` calls after one warm-up, on
 ``--threads`` torch threads and on one.
 
 A second table times a whole point as the scorer computes it: ``--images`` reconstructions through
@@ -34,12 +35,9 @@ from simulator.data import make_source  # noqa: E402
 from simulator.link.scoring import Scorer  # noqa: E402
 from simulator.link.threads import map_one_thread_each  # noqa: E402
 from simulator.metrics.distribution import DistributionMetrics  # noqa: E402
-from simulator.metrics.inception import InceptionFeatures, inception_weights  # noqa: E402
 from simulator.metrics.lpips import load_lpips  # noqa: E402
 from simulator.metrics.ms_ssim import ms_ssim  # noqa: E402
 from simulator.metrics.segmentation import load_segmenter  # noqa: E402
-
-CHANNELS_LAST = torch.channels_last
 
 
 def median_ms(call: Callable[[], object], repeats: int) -> float:
@@ -87,12 +85,6 @@ def print_networks(threads: int, repeats: int) -> None:
             scores.append(model.compare(prepared, rec))
         if not torch.equal(*scores):
             raise SystemExit("the two max-pools gave different ST-LPIPS scores")
-        last = copy.deepcopy(now).to(memory_format=CHANNELS_LAST)
-        prepared = last.reference(ref.contiguous(memory_format=CHANNELS_LAST))
-        rec_last = rec.contiguous(memory_format=CHANNELS_LAST)
-        ms = median_ms(lambda: last.compare(prepared, rec_last), repeats)
-        gap = float((last.compare(prepared, rec_last) - scores[1]).abs().max())
-        rows.append((f"ST-LPIPS compare, channels_last (score differs by {gap:.2g})", ms))
         features = DistributionMetrics(device=cpu)
         rows.append(
             (
@@ -100,14 +92,6 @@ def print_networks(threads: int, repeats: int) -> None:
                 median_ms(lambda: features.features(rec), repeats),
             )
         )
-        extractor = InceptionFeatures(cpu)
-        inception_last = (
-            torch.jit.load(str(inception_weights())).eval().to(memory_format=CHANNELS_LAST)
-        )
-        x_last = extractor.preprocess(rec).contiguous(memory_format=CHANNELS_LAST)
-        ms = median_ms(lambda: inception_last(x_last), repeats)
-        gap = float((inception_last(x_last) - features.features(rec)).abs().max())
-        rows.append((f"Inception-v3 features, channels_last (features differ by {gap:.2g})", ms))
         segmenter = load_segmenter(cpu)
         rows.append(("segmenter (mIoU)", median_ms(lambda: segmenter(rec), repeats)))
         rows.append(("MS-SSIM", median_ms(lambda: ms_ssim(ref, rec), repeats)))
@@ -119,7 +103,9 @@ def print_networks(threads: int, repeats: int) -> None:
 
 def print_point(threads: int, count: int, repeats: int) -> None:
     """The table of one point's scoring, ``count`` images, in the two modes."""
-    samples = list(make_source("synthetic", None, num_images=count, height=256, width=512, seed=0))
+    samples = list(
+        make_source("synthetic", root=None, num_images=count, height=256, width=512, seed=0)
+    )
     segmenter = load_segmenter(torch.device("cpu"))
     metrics = ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"]
     scorer = Scorer(metrics, samples, torch.device("cpu"), segmenter)
@@ -148,30 +134,31 @@ def print_point(threads: int, count: int, repeats: int) -> None:
             jobs(ims), threads
         ),
     }
+    runs = max(1, repeats // 3)
+    points = [reconstructions() for _ in range(runs)]  # the same images in both modes
     rows, results = [], []
     for name, mode in modes.items():
         times = []
-        for _ in range(max(1, repeats // 3)):
-            images = reconstructions()
+        for images in points:
             start = time.perf_counter()
-            mode(images)
+            results.append(mode(images))
             times.append(time.perf_counter() - start)
         rows.append((name, 1000 * statistics.median(times) / count))
-        results.append(mode(images))
-    gap = 0.0
-    for a, b in zip(*results, strict=True):
-        if isinstance(a, torch.Tensor):
-            gap = max(gap, float((a - b).abs().max()))
-        else:
-            for x, y in zip(a, b, strict=True):
-                gap = max(gap, *(abs(x.values[k] - y.values[k]) for k in x.values))
-    print(
-        f"\nOne point of {count} 256x512 images, all six metrics (median of {max(1, repeats // 3)})"
-    )
+    gaps: dict[str, float] = {}
+    for a, b in zip(results[:runs], results[runs:], strict=True):
+        for x, y in zip(a, b, strict=True):
+            if isinstance(x, torch.Tensor):
+                gaps["inception"] = max(gaps.get("inception", 0.0), float((x - y).abs().max()))
+            else:
+                for one, two in zip(x, y, strict=True):
+                    for k in one.values:
+                        gaps[k] = max(gaps.get(k, 0.0), abs(one.values[k] - two.values[k]))
+    print(f"\nOne point of {count} 256x512 images, all six metrics (median of {runs})")
     print("| scoring mode | ms per image |\n|---|---|")
     for name, ms in rows:
         print(f"| {name} | {ms:.0f} |")
-    print(f"largest difference between the modes' values: {gap:.3g}")
+    differences = ", ".join(f"{k} {v:.2g}" for k, v in gaps.items())
+    print(f"largest difference between the modes' values: {differences}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,10 @@ class SourceCodec(CodecBase, ABC):
 
     - ``trusted_decoder``: True if :meth:`decode` can neither hang nor crash the process whatever the
       input, so :func:`source_codecs.safe_decode` may run it in-process.
+    - ``concurrent_encodes``: True if :meth:`encode` may run for several images at once on threads
+      and gains from it (a C encoder that releases the GIL, on one thread of its own), so the
+      simulator encodes the images of a point side by side; a stream must not depend on what runs
+      beside it.
 
     Example:
 
@@ -124,6 +128,7 @@ class SourceCodec(CodecBase, ABC):
     """
 
     trusted_decoder: ClassVar[bool] = False
+    concurrent_encodes: ClassVar[bool] = False
 
     @abstractmethod
     def encode(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["LRUCache", "read_only"]
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -24,6 +25,9 @@ class LRUCache(Generic[V]):
     :param max_bytes: bound on the summed sizes of the values kept.
     :param size: bytes of a value (e.g. ``len`` for bytes, ``lambda a: a.nbytes`` for arrays).
 
+    Safe to use from several threads (codecs that encode images side by side share one): every
+    read and write holds a lock, a computation of :meth:`get` does not.
+
     >>> cache, calls = LRUCache(10, len), []
     >>> [cache.get(k, lambda k=k: calls.append(k) or bytes(k)) for k in (4, 4, 8, 4)] == [bytes(4), bytes(4), bytes(8), bytes(4)]
     True
@@ -36,6 +40,7 @@ class LRUCache(Generic[V]):
         self._size_of = size
         self._values: OrderedDict[Hashable, V] = OrderedDict()
         self._size = 0
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._values)
@@ -45,32 +50,37 @@ class LRUCache(Generic[V]):
 
     def clear(self) -> None:
         """Forget every value."""
-        self._values.clear()
-        self._size = 0
+        with self._lock:
+            self._values.clear()
+            self._size = 0
 
     def peek(self, key: Hashable) -> V:
         """The value under ``key``, marked as recently used. :raises KeyError: not cached."""
-        value = self._values[key]
-        self._values.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._values[key]
+            self._values.move_to_end(key)
+            return value
 
     def put(self, key: Hashable, value: V) -> None:
         """Keep ``value`` under ``key`` (nothing if it alone exceeds the bound)."""
         size = self._size_of(value)
         if size > self.max_bytes:
             return
-        if key in self._values:
-            self._size -= self._size_of(self._values.pop(key))
-        self._values[key] = value
-        self._size += size
-        while self._size > self.max_bytes:
-            _, old = self._values.popitem(last=False)
-            self._size -= self._size_of(old)
+        with self._lock:
+            if key in self._values:
+                self._size -= self._size_of(self._values.pop(key))
+            self._values[key] = value
+            self._size += size
+            while self._size > self.max_bytes:
+                _, old = self._values.popitem(last=False)
+                self._size -= self._size_of(old)
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The value under ``key``, computed by ``compute()`` and kept if it is not cached."""
-        if key in self._values:
-            return self.peek(key)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
         value = compute()
         self.put(key, value)
         return value

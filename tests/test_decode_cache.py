@@ -1,13 +1,21 @@
-"""The decoded-image cache of the link: an intact stream is decoded once, whatever the point."""
+"""The link's caches: an intact stream is decoded once, whatever the point; a point's images are
+encoded once per budget, side by side where the codec allows it."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+import pytest
+import torch
 
 from simulator.config import parse_config
+from simulator.data import make_source
 from simulator.link.pipeline import LinkSimulator
 from simulator.link.sweep import sweep_points
-from simulator.link.transport import DecodeCache, received_key
+from simulator.link.transport import DecodeCache, EncodeCache, received_key
+from source_codecs import make_codec
+from source_codecs.rate_control import KNOB_STREAMS
 
 
 def test_cache_decodes_each_key_once_and_evicts_the_oldest() -> None:
@@ -67,3 +75,37 @@ def test_intact_streams_at_two_points_are_decoded_once(monkeypatch) -> None:
     assert first.summary["bler"] == second.summary["bler"] == 0.0  # both error-free
     assert decoded == [2]  # the second point's identical streams came from the cache
     assert first.summary["psnr"] == second.summary["psnr"]
+
+
+@pytest.mark.parametrize("name", ["bpg", "jpeg"])
+def test_a_points_images_are_encoded_side_by_side_where_the_codec_allows(name, monkeypatch):
+    """BPG (``concurrent_encodes``) encodes a point's images on as many threads as torch has, JPEG
+    on the calling thread; either way each stream is the one encoding that image alone gives, a
+    budget too small is None, and cached streams are not encoded again."""
+    samples = list(make_source("synthetic", root=None, num_images=4, height=64, width=128, seed=0))
+    codec = make_codec(name)
+    threads: list[str] = []
+    write = codec.write
+    monkeypatch.setattr(
+        codec,
+        "write",
+        lambda image, knob: threads.append(threading.current_thread().name) or write(image, knob),
+    )
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    KNOB_STREAMS.clear()
+    try:
+        cache = EncodeCache()
+        streams = cache.encode_all(name, codec, samples, 600)
+        assert torch.get_num_threads() == 2
+        tiny = cache.encode_all(name, codec, samples, 10)
+    finally:
+        torch.set_num_threads(previous)
+    side_by_side = len(set(threads)) == 2 and threading.main_thread().name not in threads
+    assert side_by_side == codec.concurrent_encodes == (name == "bpg")
+    assert tiny == [None] * 4 and all(0 < len(s) <= 600 for s in streams)
+    KNOB_STREAMS.clear()
+    alone = [make_codec(name).encode(s.image, 600) for s in samples]
+    assert streams == alone
+    count = len(threads)
+    assert cache.encode_all(name, codec, samples, 600) == streams and len(threads) == count

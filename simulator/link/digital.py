@@ -59,12 +59,9 @@ class DigitalTransport(Transport):
         runs its network on batches of images on a GPU), the others each in isolation."""
         point, (link,) = plan.point, plan.links
         budget = plan.budget
-        streams = [
-            self.setup.encodes.encode(
-                point.codec.display_name, self.codec, i, s.image, s.labels, budget
-            )
-            for i, s in enumerate(samples)
-        ]
+        streams = self.setup.encodes.encode_all(
+            point.codec.display_name, self.codec, samples, budget
+        )
         height, width = self.setup.shape
         fallback = self.setup.fallback
         received = iter(link.transmit([s for s in streams if s is not None], point.snr_db))

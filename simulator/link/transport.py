@@ -16,6 +16,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -28,6 +29,7 @@ from channels.phy.adaptation import Layer, adapt_mcs
 from channels.phy.measure_tables import candidate_mcs
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint, num_channel_symbols
+from simulator.link.threads import map_one_thread_each
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
 from source_codecs.lru import LRUCache, read_only
 
@@ -117,6 +119,17 @@ class Delivery:
         return self.status in ("ok", "decoded_with_errors", "partial")
 
 
+def codec_stream(
+    codec: SourceCodec, image: np.ndarray, labels: np.ndarray | None, budget: int
+) -> bytes | None:
+    """``codec``'s stream for ``image`` (uint8 [H, W, 3]; ``labels`` uint8 [H, W] or None) within
+    ``budget`` bytes, or None if it cannot fit."""
+    try:
+        return codec.encode(image, budget, labels=labels)
+    except BudgetTooSmall:
+        return None
+
+
 class EncodeCache:
     """Encoded streams by (codec row, image, byte budget): the same budget recurs across SNR points."""
 
@@ -129,24 +142,21 @@ class EncodeCache:
             self._streams[key] = compute()
         return self._streams[key]
 
-    def encode(
-        self,
-        codec_key: str,
-        codec: SourceCodec,
-        index: int,
-        image: np.ndarray,
-        labels: np.ndarray | None,
-        budget: int,
-    ) -> bytes | None:
-        """The codec's stream for ``image`` within ``budget`` bytes, or None if it cannot fit."""
-
-        def compute() -> bytes | None:
-            try:
-                return codec.encode(image, budget, labels=labels)
-            except BudgetTooSmall:
-                return None
-
-        return self.get((codec_key, index, budget), compute)
+    def encode_all(
+        self, codec_key: str, codec: SourceCodec, samples: Sequence[Sample], budget: int
+    ) -> list[bytes | None]:
+        """:meth:`encode` of every sample (``samples[i]`` is image ``i``); those not cached side by
+        side on threads where the codec allows it (:attr:`SourceCodec.concurrent_encodes`: as many
+        as torch has intra-op threads), else one after another. The streams are the same either
+        way."""
+        todo = [i for i in range(len(samples)) if (codec_key, i, budget) not in self._streams]
+        jobs = [
+            partial(codec_stream, codec, samples[i].image, samples[i].labels, budget) for i in todo
+        ]
+        workers = torch.get_num_threads() if codec.concurrent_encodes else 1
+        for i, stream in zip(todo, map_one_thread_each(jobs, workers), strict=True):
+            self._streams[(codec_key, i, budget)] = stream
+        return [self._streams[(codec_key, i, budget)] for i in range(len(samples))]
 
 
 DECODE_CACHE_BYTES = 512 << 20

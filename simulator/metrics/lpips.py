@@ -110,6 +110,11 @@ class LPIPS(nn.Module):
             )
         return self.compare(self.reference(ref), rec)
 
+    def _trunk_input(self, images: torch.Tensor) -> torch.Tensor:
+        """[B, 3, H, W] in [0, 1] -> the trunk's scaled input, channels_last: the AlexNet
+        convolutions run 14-15 % faster so on the CPU (``benchmarks/results/throughput.md``)."""
+        return self.scaling_layer(2.0 * images - 1.0).contiguous(memory_format=torch.channels_last)
+
     def reference(self, ref: torch.Tensor) -> list[torch.Tensor]:
         """What the distance needs of the references: their five unit-normalised feature maps.
 
@@ -119,12 +124,12 @@ class LPIPS(nn.Module):
         :input ref: [B, 3, H, W], float32 in [0, 1].
         :output features: five float32 [B, C_k, H_k, W_k] (C_k = 64, 192, 384, 256, 256).
         """
-        return [_unit_normalise(f) for f in self.net(self.scaling_layer(2.0 * ref - 1.0))]
+        return [_unit_normalise(f) for f in self.net(self._trunk_input(ref))]
 
     def compare(self, reference: list[torch.Tensor], rec: torch.Tensor) -> torch.Tensor:
         """Per-pair distance, float32 [B], of reconstructions ``rec`` ([B, 3, H, W] in [0, 1]) to
         the references whose :meth:`reference` features are ``reference``."""
-        feats_rec = self.net(self.scaling_layer(2.0 * rec - 1.0))
+        feats_rec = self.net(self._trunk_input(rec))
         distance = torch.zeros(rec.shape[0], device=rec.device, dtype=rec.dtype)
         for k, (f0, f1) in enumerate(zip(reference, feats_rec, strict=True)):
             if f0.shape != f1.shape:
@@ -173,9 +178,9 @@ def lpips_alex_weights() -> tuple[Path, Path]:
 
 
 def _ready(model: LPIPS, device: str | torch.device) -> LPIPS:
-    """Evaluation mode, frozen, on ``device``."""
+    """Evaluation mode, frozen, on ``device``, the convolution weights channels_last."""
     model.requires_grad_(False)
-    return model.eval().to(device)
+    return model.eval().to(device, memory_format=torch.channels_last)
 
 
 @lru_cache(maxsize=4)

@@ -52,6 +52,7 @@ class BPG(IntraVideoCodec):
     """
 
     decoder = "hevc"
+    concurrent_encodes = True  # x265 on one thread of its own, the GIL released while it encodes
     bit_depth = 8
     max_qp = 51
     nal_type = staticmethod(hevc_nal_type)

@@ -21,7 +21,8 @@ class KnobCodec(SourceCodec):
     codec's own default is, and how to write the complete stream for one setting. :meth:`encode` then
     writes the default setting (``max_bytes=None``) or runs
     :func:`source_codecs.rate_control.fit_to_budget` over the settings and returns the largest stream
-    that fits; :attr:`last_knob` records the setting it reached. The streams of the settings it
+    that fits; :attr:`last_knob` records the setting it reached (of the encode that finished last,
+    where several run at once: :attr:`~source_codecs.SourceCodec.concurrent_encodes`). The streams of the settings it
     tries are kept in :data:`~source_codecs.rate_control.KNOB_STREAMS` (the same image rate-controlled
     to another budget reuses them).
     """
