@@ -93,9 +93,9 @@ PROFILE_STAGES = (
         "__init__",
     ),
     (
-        "source encoding, rate control included (EncodeCache.get and encode_all)",
+        "source encoding, rate control included (EncodeCache.get_all)",
         "simulator/link/transport.py",
-        ("get", "encode_all"),
+        "get_all",
     ),
     (
         "5G LDPC link: CRC, LDPC, QAM, channel (DigitalLink.transmit)",

@@ -4,6 +4,7 @@ encoded once per budget, side by side where the codec allows it."""
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,9 +14,11 @@ from simulator.config import parse_config
 from simulator.data import make_source
 from simulator.link.pipeline import LinkSimulator
 from simulator.link.sweep import sweep_points
+from simulator.link.threads import map_one_thread_each
 from simulator.link.transport import DecodeCache, EncodeCache, received_key
 from source_codecs import make_codec
 from source_codecs.rate_control import KNOB_STREAMS
+from source_codecs.semantic_gan import codec as semantic_gan_codec
 
 
 def test_cache_decodes_each_key_once_and_evicts_the_oldest() -> None:
@@ -77,35 +80,43 @@ def test_intact_streams_at_two_points_are_decoded_once(monkeypatch) -> None:
     assert first.summary["psnr"] == second.summary["psnr"]
 
 
-@pytest.mark.parametrize("name", ["bpg", "jpeg"])
+@pytest.mark.parametrize("name", ["bpg", "semantic_gan", "jpeg"])
 def test_a_points_images_are_encoded_side_by_side_where_the_codec_allows(name, monkeypatch):
-    """BPG (``concurrent_encodes``) encodes a point's images on as many threads as torch has, JPEG
-    on the calling thread; either way each stream is the one encoding that image alone gives, a
-    budget too small is None, and cached streams are not encoded again."""
+    """BPG and the semantic GAN (``concurrent_encodes``) encode a point's images on as many threads
+    as torch has, JPEG on the calling thread; either way each stream is the one encoding that
+    image alone gives, a budget too small is None, and cached streams are not encoded again."""
     samples = list(make_source("synthetic", root=None, num_images=4, height=64, width=128, seed=0))
     codec = make_codec(name)
     threads: list[str] = []
-    write = codec.write
+    encode = codec.encode
     monkeypatch.setattr(
         codec,
-        "write",
-        lambda image, knob: threads.append(threading.current_thread().name) or write(image, knob),
+        "encode",
+        lambda *a, **k: threads.append(threading.current_thread().name) or encode(*a, **k),
     )
     previous = torch.get_num_threads()
     torch.set_num_threads(2)
-    KNOB_STREAMS.clear()
+    forget_streams()
     try:
         cache = EncodeCache()
         streams = cache.encode_all(name, codec, samples, 600)
         assert torch.get_num_threads() == 2
-        tiny = cache.encode_all(name, codec, samples, 10)
+        tiny = cache.encode_all(name, codec, samples, 1)
     finally:
         torch.set_num_threads(previous)
     side_by_side = len(set(threads)) == 2 and threading.main_thread().name not in threads
-    assert side_by_side == codec.concurrent_encodes == (name == "bpg")
+    assert side_by_side == codec.concurrent_encodes == (name != "jpeg")
     assert tiny == [None] * 4 and all(0 < len(s) <= 600 for s in streams)
-    KNOB_STREAMS.clear()
-    alone = [make_codec(name).encode(s.image, 600) for s in samples]
-    assert streams == alone
+    forget_streams()
+    fresh = make_codec(name)
+    jobs = [partial(fresh.encode, s.image, 600, labels=s.labels) for s in samples]
+    assert streams == map_one_thread_each(jobs, 1)  # alone, after one another
     count = len(threads)
     assert cache.encode_all(name, codec, samples, 600) == streams and len(threads) == count
+
+
+def forget_streams() -> None:
+    """Empty the codecs' memos, so that every stream is encoded afresh."""
+    KNOB_STREAMS.clear()
+    semantic_gan_codec._MEMO.clear()
+    semantic_gan_codec._FINER.clear()

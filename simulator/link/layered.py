@@ -14,11 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from channels.phy import MCS, DigitalLink
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint
-from simulator.link.transport import Delivery, Plan, Transport, received_key
+from simulator.link.transport import (
+    Delivery,
+    Plan,
+    Transport,
+    concurrent_workers,
+    received_key,
+)
 from source_codecs import BudgetTooSmall
 from source_codecs.layered import LayeredCodec, ReceivedLayers, erased_bytes
 
@@ -93,12 +100,11 @@ class LayeredTransport(Transport):
         """
         point, (base_link, enhancement_link), k = plan.point, plan.links, plan.num_symbols
         key = (point.codec.display_name, base_link.mcs.name, enhancement_link.mcs.name, k)
-        streams = [
-            self.setup.encodes.get(
-                (*key, i), lambda s=s: encode_layered(self.codec, s, *plan.links, k)
-            )
-            for i, s in enumerate(samples)
-        ]
+        streams = self.setup.encodes.get_all(
+            [(*key, i) for i in range(len(samples))],
+            [partial(encode_layered, self.codec, s, *plan.links, k) for s in samples],
+            concurrent_workers(self.codec),
+        )
         sent = [s for s in streams if s.base is not None]
         base_rx = base_link.transmit([s.base for s in sent], point.snr_db)
         enhancement_rx = enhancement_link.transmit([s.enhancement for s in sent], point.snr_db)

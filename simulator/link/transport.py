@@ -37,6 +37,7 @@ __all__ = [
     "DecodeCache",
     "Delivery",
     "EncodeCache",
+    "concurrent_workers",
     "LinkSetup",
     "Plan",
     "Status",
@@ -136,27 +137,32 @@ class EncodeCache:
     def __init__(self) -> None:
         self._streams: dict[tuple, Any] = {}
 
-    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """The value cached under ``key``, computed by ``compute()`` the first time."""
-        if key not in self._streams:
-            self._streams[key] = compute()
-        return self._streams[key]
+    def get_all(
+        self, keys: Sequence[tuple], computes: Sequence[Callable[[], Any]], workers: int
+    ) -> list[Any]:
+        """The value of each key, computed the first time (``computes[j]`` computes ``keys[j]``'s
+        value); those not cached on ``workers`` threads side by side, one torch thread each
+        (:func:`~simulator.link.threads.map_one_thread_each`; 1: one after another)."""
+        todo = [j for j, key in enumerate(keys) if key not in self._streams]
+        values = map_one_thread_each([computes[j] for j in todo], workers)
+        self._streams.update((keys[j], value) for j, value in zip(todo, values, strict=True))
+        return [self._streams[key] for key in keys]
 
     def encode_all(
         self, codec_key: str, codec: SourceCodec, samples: Sequence[Sample], budget: int
     ) -> list[bytes | None]:
-        """:meth:`encode` of every sample (``samples[i]`` is image ``i``); those not cached side by
-        side on threads where the codec allows it (:attr:`SourceCodec.concurrent_encodes`: as many
-        as torch has intra-op threads), else one after another. The streams are the same either
-        way."""
-        todo = [i for i in range(len(samples)) if (codec_key, i, budget) not in self._streams]
-        jobs = [
-            partial(codec_stream, codec, samples[i].image, samples[i].labels, budget) for i in todo
-        ]
-        workers = torch.get_num_threads() if codec.concurrent_encodes else 1
-        for i, stream in zip(todo, map_one_thread_each(jobs, workers), strict=True):
-            self._streams[(codec_key, i, budget)] = stream
-        return [self._streams[(codec_key, i, budget)] for i in range(len(samples))]
+        """The codec's stream of every sample (``samples[i]`` is image ``i``) within ``budget``
+        bytes, None where it cannot fit; see :func:`concurrent_workers`."""
+        keys = [(codec_key, i, budget) for i in range(len(samples))]
+        jobs = [partial(codec_stream, codec, s.image, s.labels, budget) for s in samples]
+        return self.get_all(keys, jobs, concurrent_workers(codec))
+
+
+def concurrent_workers(codec: CodecBase) -> int:
+    """Threads that encode a point's images side by side: as many as torch has intra-op threads
+    where the codec allows it (:attr:`SourceCodec.concurrent_encodes`), else 1. The streams are the
+    same either way."""
+    return torch.get_num_threads() if getattr(codec, "concurrent_encodes", False) else 1
 
 
 DECODE_CACHE_BYTES = 512 << 20

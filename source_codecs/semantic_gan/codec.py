@@ -125,6 +125,7 @@ class SemanticGANCodec(LayeredCodec):
     """
 
     trusted_decoder = True
+    concurrent_encodes = True  # its networks on one torch thread each, x265 (the residual) GIL-free
     needs_labels = True
     parameters = {
         "rate": Param("auto", str, choices=("auto", *RATES), doc="base layer rate point"),
