@@ -1,11 +1,10 @@
 """Per-image network work on the CPU: Python threads side by side, one torch thread each.
 
-On two cores the metric networks run 31 % faster as two images in two Python threads with one
-intra-op thread each than one image at a time on two intra-op threads (ST-LPIPS and Inception per
-256x512 image, idle AMD EPYC: 251 against 365 ms; ``benchmarks/results/throughput.md``): the
-networks' small layers and the work between them do not keep two intra-op threads busy. One
-thread per image also makes every score independent of the thread count, since a network's
-rounding can depend on how its work is split across threads.
+One thread per image makes every score independent of the torch thread count: a network's rounding
+can depend on how its work is split across threads. On the idle 2-core machine it is also slightly
+faster than one image at a time on two torch threads (all six metrics of a point of 8 images at
+256x512: 306 against 312 ms per image, ``benchmarks/results/throughput.md``), and it lets C encoders
+that release the GIL (x265) work on two images at once.
 """
 
 from __future__ import annotations
