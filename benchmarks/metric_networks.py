@@ -11,8 +11,8 @@ commit b2705aa of this script timed both layouts). Median wall time of ``--repea
 
 A second table times a whole point as the scorer computes it: ``--images`` reconstructions through
 every metric of the default run (PSNR, MS-SSIM, ST-LPIPS, the segmenter, Inception), one image at a
-time on ``--threads`` torch threads (before session 20) and on ``--threads`` Python threads of one
-torch thread each (:func:`simulator.link.threads.map_one_thread_each`, now); it prints the largest
+time on ``--threads`` torch threads (before session 20) and two side by side on half of them each
+(:func:`simulator.link.threads.map_side_by_side`, the scorer's way since session 20); it prints the largest
 difference between the two modes' scores. Prints Markdown tables (recorded in
 ``benchmarks/results/throughput.md``).
 """
@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator.data import make_source  # noqa: E402
 from simulator.link.scoring import Scorer  # noqa: E402
-from simulator.link.threads import map_one_thread_each  # noqa: E402
 from simulator.metrics.distribution import DistributionMetrics  # noqa: E402
 from simulator.metrics.lpips import load_lpips  # noqa: E402
 from simulator.metrics.ms_ssim import ms_ssim  # noqa: E402
@@ -130,8 +129,8 @@ def print_point(threads: int, count: int, repeats: int) -> None:
 
     modes = {
         f"one image at a time, {threads} torch threads": one_at_a_time,
-        f"{threads} images side by side, 1 torch thread each": lambda ims: map_one_thread_each(
-            jobs(ims), threads
+        f"2 images side by side, {threads // 2} torch thread(s) each": lambda ims: scorer._parallel(
+            jobs(ims)
         ),
     }
     runs = max(1, repeats // 3)

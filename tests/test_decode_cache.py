@@ -4,7 +4,6 @@ encoded once per budget, side by side where the codec allows it."""
 from __future__ import annotations
 
 import threading
-from functools import partial
 
 import numpy as np
 import pytest
@@ -14,7 +13,6 @@ from simulator.config import parse_config
 from simulator.data import make_source
 from simulator.link.pipeline import LinkSimulator
 from simulator.link.sweep import sweep_points
-from simulator.link.threads import map_one_thread_each
 from simulator.link.transport import DecodeCache, EncodeCache, received_key
 from source_codecs import make_codec
 from source_codecs.rate_control import KNOB_STREAMS
@@ -109,8 +107,12 @@ def test_a_points_images_are_encoded_side_by_side_where_the_codec_allows(name, m
     assert tiny == [None] * 4 and all(0 < len(s) <= 600 for s in streams)
     forget_streams()
     fresh = make_codec(name)
-    jobs = [partial(fresh.encode, s.image, 600, labels=s.labels) for s in samples]
-    assert streams == map_one_thread_each(jobs, 1)  # alone, after one another
+    torch.set_num_threads(1)  # as each of two side by side had
+    try:
+        alone = [fresh.encode(s.image, 600, labels=s.labels) for s in samples]
+    finally:
+        torch.set_num_threads(previous)
+    assert streams == alone  # each alone, after one another
     count = len(threads)
     assert cache.encode_all(name, codec, samples, 600) == streams and len(threads) == count
 

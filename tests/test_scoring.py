@@ -11,7 +11,7 @@ import torch
 
 from simulator.data import make_source
 from simulator.link.scoring import Scorer, metric_batch_size, to_tensor
-from simulator.link.threads import map_one_thread_each
+from simulator.link.threads import side_by_side
 from simulator.metrics import ConfusionMatrix, make_image_metric
 from simulator.metrics.segmentation import load_segmenter
 
@@ -36,8 +36,15 @@ def _scorer(batch_size: int) -> Scorer:
 
 
 def _alone(job):
-    """``job()`` as the scorer computes every image on the CPU: on one torch thread."""
-    return map_one_thread_each([job], 1)[0]
+    """``job()`` as the scorer computes every image on the CPU with one or two torch threads: on
+    one torch thread, in inference mode."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            return job()
+    finally:
+        torch.set_num_threads(threads)
 
 
 POINTS = [_reconstructions(1), _reconstructions(2), _reconstructions(1)]
@@ -129,9 +136,13 @@ class ThreadRecordingSegmenter(torch.nn.Module):
         return SEGMENTER(x)
 
 
+def test_side_by_side_shares_the_threads_between_two_jobs_at_most() -> None:
+    assert [side_by_side(t) for t in (1, 2, 3, 4, 16)] == [(1, 1), (2, 1), (2, 1), (2, 2), (2, 8)]
+
+
 def test_the_cpu_scores_images_side_by_side_one_torch_thread_each_whatever_the_count() -> None:
-    """With T torch threads the scorer runs T Python threads of one torch thread each, restores T,
-    and gives bit-identical numbers for T = 1 and T = 2."""
+    """With 2 torch threads the scorer runs 2 Python threads of one torch thread each, with 1 one
+    in the calling thread; it restores the count and gives bit-identical numbers either way."""
     threads = torch.get_num_threads()
     results = []
     try:
@@ -143,7 +154,7 @@ def test_the_cpu_scores_images_side_by_side_one_torch_thread_each_whatever_the_c
             assert torch.get_num_threads() == count
             assert {n for _, n in segmenter.calls} == {1}
             names = {name for name, _ in segmenter.calls}
-            assert len(names) == count and (count == 1 or all(n.startswith("score") for n in names))
+            assert len(names) == count and (count == 1 or all(n.startswith("side") for n in names))
     finally:
         torch.set_num_threads(threads)
     for one, two in zip(*results, strict=True):

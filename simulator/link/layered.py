@@ -23,7 +23,7 @@ from simulator.link.transport import (
     Delivery,
     Plan,
     Transport,
-    concurrent_workers,
+    encode_threads,
     received_key,
 )
 from source_codecs import BudgetTooSmall
@@ -103,7 +103,7 @@ class LayeredTransport(Transport):
         streams = self.setup.encodes.get_all(
             [(*key, i) for i in range(len(samples))],
             [partial(encode_layered, self.codec, s, *plan.links, k) for s in samples],
-            concurrent_workers(self.codec),
+            encode_threads(self.codec),
         )
         sent = [s for s in streams if s.base is not None]
         base_rx = base_link.transmit([s.base for s in sent], point.snr_db)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from simulator.data import NUM_CLASSES, Sample
-from simulator.link.threads import map_one_thread_each
+from simulator.link.threads import map_side_by_side
 from simulator.metrics import (
     ConfusionMatrix,
     DistributionMetrics,
@@ -227,11 +227,10 @@ class Scorer:
         self._predicted_targets = np.concatenate(self._parallel(jobs))
 
     def _parallel(self, jobs: Sequence[Callable[[], _T]]) -> list[_T]:
-        """The results of ``jobs``, on as many Python threads as torch has intra-op threads on the
-        CPU, one torch thread each (:func:`~simulator.link.threads.map_one_thread_each`); on a
-        GPU one after another."""
-        workers = torch.get_num_threads() if self.device.type == "cpu" else 1
-        return map_one_thread_each(jobs, workers)
+        """The results of ``jobs``, in inference mode, two side by side on the CPU within torch's
+        threads (:func:`~simulator.link.threads.map_side_by_side`); on a GPU one after another."""
+        threads = torch.get_num_threads() if self.device.type == "cpu" else 1
+        return map_side_by_side([partial(_without_autograd, job) for job in jobs], threads)
 
     def _inception_jobs(
         self, images: Sequence[np.ndarray], digests: Sequence[bytes]
@@ -263,8 +262,8 @@ class Scorer:
         position, and a batch's results are cached by its (sample, content) pairs: what an image
         scores depends only on the point's own images, never on what this scorer saw before, so
         results are identical whatever the executor, the worker or the order of the points. On the
-        CPU the batches not yet cached run side by side on Python threads with one torch thread
-        each, which also keeps every number independent of the thread count.
+        CPU the batches not yet cached run two side by side, each on half of torch's threads
+        (:mod:`simulator.link.threads`).
         """
         digests = [image_digest(im) for im in images]
         keys = list(enumerate(digests))
@@ -301,6 +300,12 @@ class Scorer:
             for name in self.distribution:
                 summary[name] = dist[name]
         return PointScores([s.values for s in scores], summary)
+
+
+def _without_autograd(job: Callable[[], _T]) -> _T:
+    """``job()`` in inference mode, which is per thread: a worker thread enters it itself."""
+    with torch.inference_mode():
+        return job()
 
 
 def _finite_mean(values: Sequence[float]) -> float:

@@ -29,7 +29,7 @@ from channels.phy.adaptation import Layer, adapt_mcs
 from channels.phy.measure_tables import candidate_mcs
 from simulator.data import Sample
 from simulator.link.sweep import SweepPoint, num_channel_symbols
-from simulator.link.threads import map_one_thread_each
+from simulator.link.threads import map_side_by_side
 from source_codecs import BudgetTooSmall, CodecBase, SourceCodec
 from source_codecs.lru import LRUCache, read_only
 
@@ -37,7 +37,7 @@ __all__ = [
     "DecodeCache",
     "Delivery",
     "EncodeCache",
-    "concurrent_workers",
+    "encode_threads",
     "LinkSetup",
     "Plan",
     "Status",
@@ -138,13 +138,13 @@ class EncodeCache:
         self._streams: dict[tuple, Any] = {}
 
     def get_all(
-        self, keys: Sequence[tuple], computes: Sequence[Callable[[], Any]], workers: int
+        self, keys: Sequence[tuple], computes: Sequence[Callable[[], Any]], threads: int
     ) -> list[Any]:
         """The value of each key, computed the first time (``computes[j]`` computes ``keys[j]``'s
-        value); those not cached on ``workers`` threads side by side, one torch thread each
-        (:func:`~simulator.link.threads.map_one_thread_each`; 1: one after another)."""
+        value); those not cached side by side within ``threads`` torch threads
+        (:func:`~simulator.link.threads.map_side_by_side`; 1: one after another, as they are)."""
         todo = [j for j, key in enumerate(keys) if key not in self._streams]
-        values = map_one_thread_each([computes[j] for j in todo], workers)
+        values = map_side_by_side([computes[j] for j in todo], threads)
         self._streams.update((keys[j], value) for j, value in zip(todo, values, strict=True))
         return [self._streams[key] for key in keys]
 
@@ -152,16 +152,16 @@ class EncodeCache:
         self, codec_key: str, codec: SourceCodec, samples: Sequence[Sample], budget: int
     ) -> list[bytes | None]:
         """The codec's stream of every sample (``samples[i]`` is image ``i``) within ``budget``
-        bytes, None where it cannot fit; see :func:`concurrent_workers`."""
+        bytes, None where it cannot fit; see :func:`encode_threads`."""
         keys = [(codec_key, i, budget) for i in range(len(samples))]
         jobs = [partial(codec_stream, codec, s.image, s.labels, budget) for s in samples]
-        return self.get_all(keys, jobs, concurrent_workers(codec))
+        return self.get_all(keys, jobs, encode_threads(codec))
 
 
-def concurrent_workers(codec: CodecBase) -> int:
-    """Threads that encode a point's images side by side: as many as torch has intra-op threads
-    where the codec allows it (:attr:`SourceCodec.concurrent_encodes`), else 1. The streams are the
-    same either way."""
+def encode_threads(codec: CodecBase) -> int:
+    """The torch threads a point's encodes share side by side: all of torch's where the codec allows
+    it (:attr:`SourceCodec.concurrent_encodes`), else 1 (one encode after another, on torch's threads
+    as they are)."""
     return torch.get_num_threads() if getattr(codec, "concurrent_encodes", False) else 1
 
 
