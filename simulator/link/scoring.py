@@ -221,7 +221,13 @@ class Scorer:
             return
         originals = [s.image for s in self.samples]
         jobs = [
-            partial(segment_images, self.segmenter, [originals[j] for j in chunk], self.device)
+            partial(
+                segment_images,
+                self.segmenter,
+                [originals[j] for j in chunk],
+                self.device,
+                self.batch_size,
+            )
             for chunk in self._chunks(len(originals))
         ]
         self._predicted_targets = np.concatenate(self._parallel(jobs))
