@@ -23,7 +23,8 @@ class Param:
         expected; a ``bool`` is never accepted as a number.
     :param low: smallest allowed value (numbers only), inclusive.
     :param high: largest allowed value (numbers only), inclusive.
-    :param choices: the allowed values, if the parameter is an enumeration.
+    :param choices: the allowed values, if the parameter is an enumeration. A numeric parameter
+        may also list names among them (``"auto"``), which are kept as given.
     :param doc: one line for documentation.
     """
 
@@ -49,6 +50,8 @@ class Param:
 
     def validate(self, name: str, value: Any) -> Any:
         """``value`` converted to the declared type; :class:`CodecConfigError` if it is not allowed."""
+        if isinstance(value, str) and self.type is not str and value in (self.choices or ()):
+            return value  # a named choice of a numeric parameter ("auto")
         if not self._type_ok(value) or not self._range_ok(value):
             raise CodecConfigError(f"{name}: expected {self.allowed()}, got {value!r}")
         return self.type(value)

@@ -109,6 +109,8 @@ def test_unknown_codec_is_one_readable_line_listing_choices():
         ("webp", {"qualty": 5}, "unknown parameter 'qualty'; webp accepts: method, quality"),
         ("jpeg2000", {"bpp": "high"}, "bpp: expected a number in 0.01..24.0, got 'high'"),
         ("original", {"quality": 5}, "original accepts: no parameters"),
+        ("semantic_gan", {"map_scale": "half"}, "map_scale: expected one of 'auto', 1.0, 0.5"),
+        ("semantic_gan", {"map_scale": 0.3}, "got 0.3"),
         ("jpeg", [1, 2], "must be a mapping"),
     ],
 )
@@ -126,6 +128,11 @@ def test_params_get_defaults_and_types():
     }
     bpp = make_codec("jpeg2000", {"bpp": 2}).params["bpp"]
     assert bpp == 2.0 and isinstance(bpp, float)
+    # A numeric parameter's named choice is kept as given, its numbers become floats.
+    assert make_codec("semantic_gan").params["map_scale"] == "auto"
+    assert make_codec("semantic_gan", {"map_scale": "auto"}).params["map_scale"] == "auto"
+    scale = make_codec("semantic_gan", {"map_scale": 1}).params["map_scale"]
+    assert scale == 1.0 and isinstance(scale, float)
 
 
 def test_encoder_rejects_malformed_images():

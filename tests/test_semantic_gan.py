@@ -152,6 +152,17 @@ def test_shipped_weights_decode_an_image(codec, streams) -> None:
     assert len(streams["low"]) < len(streams["mid"]) < len(streams["high"])
 
 
+def test_each_rate_point_codes_the_map_at_its_models_resolution(streams) -> None:
+    # map_scale: auto (the default) takes each model's training resolution; a number overrides it.
+    for rate, stream in streams.items():
+        trained = SemanticGAN.load(shipped_weights(rate)).config.map_factor
+        assert unpack(stream, H // 16).map_factor == trained
+        other = 4 if trained == 2 else 2
+        params = {"rate": rate, "map_scale": 1 / other, "fill_map": False}
+        forced = make_codec("semantic_gan", params).encode(IMAGE, None, labels=LABELS)
+        assert unpack(forced, H // 16).map_factor == other
+
+
 def test_odd_sizes_round_trip(codec) -> None:
     image, labels = IMAGE[:50, :70], LABELS[:50, :70]
     data = codec.encode(image, None, labels=labels)

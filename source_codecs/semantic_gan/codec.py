@@ -100,10 +100,11 @@ class SemanticGANCodec(LayeredCodec):
     :param latent_rows: latent rows per latent packet (16 image rows each); smaller = finer loss
         granularity, a few bytes more.
     :param map_scale: resolution at which the label map is coded (1, 1/2 or 1/4, nearest
-        neighbour; the receiver repeats it back to full size). The shipped models were trained on
-        maps at 1/4 (their ``config.map_factor``); a finer map costs more bytes and is not what
-        they learnt from. A budget too small for this map alone gets the map alone at 1/8, 1/16
-        or 1/32 resolution.
+        neighbour; the receiver repeats it back to full size), or ``auto`` (default): each rate
+        point's own, the resolution its model was trained on (``config.map_factor``; the zoo table
+        in the README). A map finer than a model's costs more bytes and is not what it learnt
+        from. A budget too small for this map alone gets the map alone at 1/8, 1/16 or 1/32
+        resolution.
     :param fill_map: with ``enhancement: none`` and a budget, code the map finer than
         ``map_scale`` (1/2, then full resolution) where the budget has room for it beside the rate
         point chosen at ``map_scale``: the bytes a rate point leaves unspent sharpen the semantics
@@ -136,7 +137,9 @@ class SemanticGANCodec(LayeredCodec):
             "bpg", str, choices=RESIDUAL_CODECS, doc="codec of the residual"
         ),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
-        "map_scale": Param(0.25, float, choices=(1.0, 0.5, 0.25), doc="label map resolution"),
+        "map_scale": Param(
+            "auto", float, choices=("auto", 1.0, 0.5, 0.25), doc="label map resolution"
+        ),
         "fill_map": Param(
             True, bool, doc="without enhancement: a finer map where the budget leaves room"
         ),
@@ -215,15 +218,19 @@ class SemanticGANCodec(LayeredCodec):
             - 1
         )
         x = F.pad(x, (0, size[1] - width, 0, size[0] - height), mode="replicate")
-        factor = round(1 / self.params["map_scale"])
         for rate in rate_points_to_try(self.params["rate"], RATES):
-            packets = self._packets(image, x, labels, rate, factor)
+            packets = self._packets(image, x, labels, rate, self._map_factor(rate))
             stream = pack(packets)
             if max_bytes is None or len(stream) <= max_bytes:
                 return self._filled(image, x, labels, packets, stream, max_bytes)
         if not leave_out:
             raise BudgetTooSmall(self.name, max_bytes, len(stream))
         return self._left_out(packets, max_bytes) or self._coarser_map(packets, labels, max_bytes)
+
+    def _map_factor(self, rate: str) -> int:
+        """The map is coded at 1 / this resolution for rate point ``rate`` (``map_scale``)."""
+        scale = self.params["map_scale"]
+        return _model(rate, self.device).config.map_factor if scale == "auto" else round(1 / scale)
 
     def _packets(
         self, image: np.ndarray, x: torch.Tensor, labels: np.ndarray, rate: str, factor: int
