@@ -41,14 +41,16 @@ METRIC_COLUMNS = ["miou", "lpips", "fid", "kid", "psnr", "ms_ssim"]
 def points(args: argparse.Namespace) -> list[tuple[str, str, dict, float | None]]:
     """(codec row, codec name, params, target bpp or None) of every point of ``args.parts``."""
     out = []
+    gan = {} if args.map_scale == "auto" else {"map_scale": float(args.map_scale)}
     if "learned" in args.parts:
-        out += [("semantic_gan", "semantic_gan", {"rate": r}, None) for r in args.gan_rates]
+        out += [("semantic_gan", "semantic_gan", {"rate": r, **gan}, None) for r in args.gan_rates]
     if "classical" in args.parts:
         out += [(c, c, {}, bpp) for c in args.codecs for bpp in args.bpp]
     if "learned" in args.parts:
         if "hyperprior" in args.learned:
             out += [("hyperprior", "hyperprior", {"rate": q}, None) for q in ("q1", "q2", "q3")]
-        out += [("original", "original", {}, None)]
+        if not args.skip_original:
+            out += [("original", "original", {}, None)]
     return out
 
 
@@ -155,6 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gan-rates", nargs="+", choices=("low", "mid", "high"),
                         default=["low", "mid", "high"],
                         help="the semantic GAN's rate points measured (e.g. one newly trained)")  # fmt: skip
+    parser.add_argument(
+        "--map-scale",
+        choices=("auto", "1", "0.5", "0.25"),
+        default="auto",
+        help="the semantic GAN's map_scale (auto: each rate point's own)",
+    )
+    parser.add_argument(
+        "--skip-original",
+        action="store_true",
+        help="leave out the original row (rows to merge with a file that has it)",
+    )
     parser.add_argument("--parts", nargs="+", choices=("learned", "classical"),
                         default=["learned", "classical"],
                         help="learned: semantic_gan, --learned and original; classical: --codecs "

@@ -170,6 +170,27 @@ def test_fit_to_budget_with_a_good_guess_encodes_few_times():
     assert len(encodes) <= 12  # bisection over all 100k settings would need 17
 
 
+def test_jpeg2000_first_guess_lands_where_a_full_bisection_does():
+    """The search from JPEG 2000's first guess (above the budget) finds the same boundary as a
+    bisection over every requested size, in fewer encodes than from the budget itself."""
+    codec = make_codec("jpeg2000")
+    counts = {"guess": 0, "budget": 0}
+    knobs = codec.knobs(IMAGE)
+
+    def write(knob, key):
+        counts[key] += 1
+        return codec.write(IMAGE, knob)
+
+    for budget in (350, 900, 2000):
+        everything = fit_to_budget(lambda k: codec.write(IMAGE, k), knobs, budget)
+        guessed = fit_to_budget(
+            lambda k: write(k, "guess"), knobs, budget, start=codec.first_guess(IMAGE, budget)
+        )
+        plain = fit_to_budget(lambda k: write(k, "budget"), knobs, budget, start=budget - 1)
+        assert guessed == everything == plain and len(guessed[1]) <= budget
+    assert counts["guess"] < counts["budget"]
+
+
 @pytest.mark.parametrize("name", ["bpg", "webp", "jpeg2000"])
 def test_rate_control_reuses_earlier_encodes_with_the_same_bytes(name, monkeypatch):
     """Budgets of one image share their knob settings' encodes (:data:`KNOB_STREAMS`), and every
