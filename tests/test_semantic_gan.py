@@ -23,7 +23,7 @@ from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_strip
 from source_codecs.semantic_gan.model import SemanticGAN
 from source_codecs.semantic_gan.quantizer import Quantizer
 from source_codecs.semantic_gan.range_coding import PacketEncoder, shortest_packet
-from source_codecs.semantic_gan.semantic_map import downscale_map, upscale_map
+from source_codecs.semantic_gan.semantic_map import downscale_map, one_hot, upscale_map
 from source_codecs.semantic_gan.train import main as train_main
 from source_codecs.semantic_gan.zoo import RATES, ZOO, shipped_weights
 from source_codecs.training import load_checkpoint
@@ -163,11 +163,34 @@ def test_each_rate_point_codes_the_map_at_its_models_resolution(streams) -> None
         assert unpack(forced, H // 16).map_factor == other
 
 
+def test_a_finer_map_is_coded_and_decoded_by_the_weights_trained_at_its_resolution() -> None:
+    # The zoo's map_weights: low ships weights trained on maps at 1/2 beside its own (1/4).
+    own, finer = shipped_weights("low"), shipped_weights("low", 2)
+    assert finer != own and shipped_weights("low", 1) == own  # none trained at full resolution
+    assert SemanticGAN.load(own).config.map_factor == 4
+    assert SemanticGAN.load(finer).config.map_factor == 2
+    codec = make_codec("semantic_gan", {"rate": "low", "map_scale": 0.5})
+    stream = codec.encode(IMAGE, None, labels=LABELS)
+    received = codec.receive(stream, H, W)
+    assert received.map_factor == 2
+    # The latent is the finer model's analysis, entropy-coded with its symbol model ...
+    x = torch.from_numpy(IMAGE.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+    model = SemanticGAN.load(finer)
+    with torch.no_grad():
+        symbols = model.analyse(x, one_hot(torch.from_numpy(received.labels)[None]))
+    assert torch.equal(received.latent, model.quantizer.dequantize(symbols))
+    # ... and the finer model paints it: the rate point's own model would paint another image.
+    ours = codec.decode(stream, H, W)
+    [other] = codec._synthesise([received._replace(map_factor=4)], H, W)
+    assert np.array_equal(ours, codec._synthesise([received], H, W)[0])
+    assert np.abs(ours.astype(int) - other.astype(int)).mean() > 1
+
+
 def test_odd_sizes_round_trip(codec) -> None:
     image, labels = IMAGE[:50, :70], LABELS[:50, :70]
     data = codec.encode(image, None, labels=labels)
     assert codec.decode(data, 50, 70).shape == (50, 70, 3)
-    rate, decoded_labels, latent = codec.receive(data, 50, 70)
+    rate, decoded_labels, latent, _ = codec.receive(data, 50, 70)
     assert latent.shape[-2:] == (4, 5)
     factor = SemanticGAN.load(shipped_weights(rate)).config.map_factor
     assert np.array_equal(
@@ -200,7 +223,7 @@ def test_room_beside_the_rate_point_buys_a_finer_map(streams) -> None:
     assert fixed.encode(IMAGE, len(low[2]) - 1, labels=LABELS) == streams["low"]
     assert fixed.encode(IMAGE, len(low[2]), labels=LABELS) == low[2]
     assert fixed.encode(IMAGE, len(low[1]), labels=LABELS) == low[1]
-    _, labels, _ = fixed.receive(low[1], H, W)
+    labels = fixed.receive(low[1], H, W).labels
     assert np.array_equal(labels, LABELS)  # the map arrived at full resolution
     # rate: auto takes the largest rate point that fits first, then the finest map beside it.
     high_half = encoded("high", 2)
@@ -227,8 +250,8 @@ def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> 
     packets = unpack(one_left_out, H // 16)
     assert packets.rate == "low" and packets.latent_packets[:3] == full.latent_packets[:3]
     assert packets.latent_packets[3] == b""  # the bottom band first
-    _, _, latent = codec.receive(one_left_out, H, W)
-    _, _, reference = codec.receive(low, H, W)
+    latent = codec.receive(one_left_out, H, W).latent
+    reference = codec.receive(low, H, W).latent
     assert torch.equal(latent[..., :3, :], reference[..., :3, :])
     band = latent[0, :, 3]
     assert torch.allclose(band, band[:, :1].expand_as(band))  # regenerated from the map alone
@@ -257,7 +280,7 @@ def test_below_the_map_alone_the_map_is_coded_coarser_down_to_1_32() -> None:
             assert (
                 unpack(codec.encode(IMAGE, len(finer) - 1, labels=LABELS), 4).map_factor == factor
             )
-        _, labels, _ = codec.receive(stream, H, W)
+        labels = codec.receive(stream, H, W).labels
         assert np.array_equal(labels, upscale_map(downscale_map(LABELS, factor), factor, H, W))
     with pytest.raises(BudgetTooSmall) as info:
         codec.encode(IMAGE, len(streams[32]) - 1, labels=LABELS)
@@ -277,12 +300,12 @@ def test_lost_latent_packet_erases_only_its_band(codec) -> None:
     data = make_codec("semantic_gan", {"rate": "high", "latent_rows": 1}).encode(
         IMAGE, None, labels=LABELS
     )
-    _, labels, full = codec.receive(data, H, W)
+    _, labels, full, _ = codec.receive(data, H, W)
     spans = unpack(data, latent_rows=H // 16).spans  # header, map, 4 latent packets
     assert len(spans) == 6
     erased = np.zeros(len(data), bool)
     erased[spans[3][0]] = True  # one byte of the second latent packet (latent row 1)
-    _, labels_e, partial = codec.receive(data, H, W, erased)
+    _, labels_e, partial, _ = codec.receive(data, H, W, erased)
     assert np.array_equal(labels, labels_e)
     changed_rows = (partial != full).any(dim=(0, 1, 3)).nonzero().flatten().tolist()
     assert changed_rows == [1]

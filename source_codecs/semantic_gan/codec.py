@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -66,17 +67,25 @@ class GeneratorInput(NamedTuple):
     :param labels: uint8 [height, width] label map.
     :param latent: float32 [1, C, ceil(H / 16), ceil(W / 16)] latent values, lost bands at each
         channel's expected value.
+    :param map_factor: the map was coded at 1 / map_factor resolution (it picks the weights).
     """
 
     rate: str
     labels: np.ndarray
     latent: torch.Tensor
+    map_factor: int = 4
+
+
+def _model(rate: str, device: str = "cpu", map_factor: int | None = None) -> SemanticGAN:
+    """The shipped model of a rate point, for a map coded at 1 / ``map_factor`` (None: the rate
+    point's own weights), on ``device``: :func:`~.zoo.shipped_weights`."""
+    return _load(shipped_weights(rate, map_factor), device)
 
 
 @cache
-def _model(rate: str, device: str = "cpu") -> SemanticGAN:
-    """The shipped model of a rate point on ``device``, loaded once per process and device."""
-    return SemanticGAN.load(shipped_weights(rate), device)
+def _load(path: Path, device: str) -> SemanticGAN:
+    """A weights file's model on ``device``, loaded once per process and device."""
+    return SemanticGAN.load(path, device)
 
 
 def _padded_size(height: int, width: int) -> tuple[int, int]:
@@ -244,7 +253,7 @@ class SemanticGANCodec(LayeredCodec):
         small = downscale_map(labels, factor)
         segmap = _segmap(upscale_map(small, factor, height, width), tuple(x.shape[-2:]))
         key = (self.recipe.key, image_digest(image), image_digest(small), factor, rate)
-        model = _model(rate, self.device)
+        model = _model(rate, self.device, factor)
         symbols = _MEMO.get(
             ("analysis", *key),
             lambda: read_only(model.analyse(x, segmap.to(self.device))[0].cpu().numpy()),
@@ -382,13 +391,14 @@ class SemanticGANCodec(LayeredCodec):
         :attr:`network_batch_size`."""
         size = _padded_size(height, width)
         images: list[np.ndarray | None] = [None] * len(inputs)
-        rates = [None if item is None else item.rate for item in inputs]
+        rates = [None if item is None else (item.rate, item.map_factor) for item in inputs]
         for chunk in network_batches(rates, self.network_batch_size):
             batch_inputs = [inputs[i] for i in chunk]
             latent = torch.cat([item.latent for item in batch_inputs]).to(self.device)
             segmap = torch.cat([_segmap(item.labels, size) for item in batch_inputs])
             segmap = segmap.to(self.device)
-            model = _model(rates[chunk[0]], self.device)
+            rate, factor = rates[chunk[0]]
+            model = _model(rate, self.device, factor)
             batch = model.synthesise(latent, segmap)[:, :, :height, :width]
             pixels = ((batch + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
             for i, image in zip(chunk, pixels.cpu().numpy(), strict=True):
@@ -422,7 +432,8 @@ class SemanticGANCodec(LayeredCodec):
             lost = [bool(erased[a:b].any()) for a, b in packets.base_spans]
         if lost[0] or lost[1]:
             raise DecodeError("semantic_gan: the header or the semantic map packet was lost")
-        model = _model(packets.rate)  # the CPU copy: entropy decoding and dequantisation
+        # The CPU copy: entropy decoding and dequantisation.
+        model = _model(packets.rate, map_factor=packets.map_factor)
         try:
             labels = self._decode_map(packets, height, width)
         except _CODER_ERRORS as exc:
@@ -435,7 +446,7 @@ class SemanticGANCodec(LayeredCodec):
             if not gone and packet:  # an empty packet was left out by the encoder
                 symbols = self._decode_stripe(packet, pmf.numpy(), end - top, latent_w)
                 latent[0, :, top:end] = model.quantizer.dequantize(torch.from_numpy(symbols).long())
-        return GeneratorInput(packets.rate, labels, latent)
+        return GeneratorInput(packets.rate, labels, latent, packets.map_factor)
 
     @staticmethod
     def _decode_map(packets: Packets, height: int, width: int) -> np.ndarray:
