@@ -3,7 +3,8 @@
     python benchmarks/semantic_gan_gallery.py [--num-images 6] [--match mid] [--codecs vvc bpg jpeg2000]
 
 Each row is one held-out synthetic test scene (256x512, seed 0): the original, ``semantic_gan`` at
-each rate point (base layer, error-free), then each classical codec rate-controlled to the bytes the
+each rate point (base layer, error-free; a rate point with weights for a finer map also with that
+map), then each classical codec rate-controlled to the bytes the
 semantic GAN spent on that image at the ``--match`` rate point. Every tile is labelled with the
 bpp it cost (every byte counted); a codec that cannot fit the budget shows the mean-colour fallback
 the link would show, labelled "does not fit". Writes ``benchmarks/results/semantic_gan_gallery.png``.
@@ -20,7 +21,7 @@ from error_free import load_scenes
 from PIL import Image, ImageDraw, ImageFont
 
 from source_codecs import BudgetTooSmall, make_codec
-from source_codecs.semantic_gan.zoo import RATES
+from source_codecs.semantic_gan.zoo import RATES, ZOO
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "semantic_gan_gallery.png"
@@ -45,6 +46,16 @@ def bpp(stream: bytes, image: np.ndarray) -> float:
     return 8 * len(stream) / (image.shape[0] * image.shape[1])
 
 
+def variants() -> list[tuple[str, int | None]]:
+    """The semantic GAN's columns: (rate point, map factor or None for its own), each rate point
+    followed by its finer maps with weights of their own (the zoo's ``map_weights``)."""
+    return [(p.name, f) for p in ZOO for f in (None, *sorted(p.map_weights, reverse=True))]
+
+
+def variant_title(rate: str, factor: int | None) -> str:
+    return f"semantic GAN {rate}" + ("" if factor is None else f", map 1/{factor}")
+
+
 def row(
     sample_image: np.ndarray,
     labels: np.ndarray,
@@ -53,14 +64,15 @@ def row(
     fallback: np.ndarray,
     font: ImageFont.ImageFont,
 ) -> list[Image.Image]:
-    """The tiles of one scene: original, the semantic GAN's rate points, then ``codecs``."""
+    """The tiles of one scene: original, the semantic GAN's :func:`variants`, then ``codecs``."""
     height, width = sample_image.shape[:2]
     tiles = [tile(sample_image, "original", font)]
     matched = 0
-    for rate in RATES:
-        codec = make_codec("semantic_gan", {"rate": rate})
+    for rate, factor in variants():
+        params = {"rate": rate} if factor is None else {"rate": rate, "map_scale": 1 / factor}
+        codec = make_codec("semantic_gan", params)
         stream = codec.encode(sample_image, None, labels=labels)
-        matched = len(stream) if rate == match else matched
+        matched = len(stream) if (rate, factor) == (match, None) else matched
         image = codec.decode(stream, height, width)
         tiles.append(tile(image, f"{bpp(stream, sample_image):.4f} bpp", font))
     for name in codecs:
@@ -84,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     samples, fallback = load_scenes(args.num_images)
     font = ImageFont.load_default(size=16)
-    titles = ["original", *(f"semantic GAN {r}" for r in RATES)]
+    titles = ["original", *(variant_title(*v) for v in variants())]
     titles += [f"{c} at GAN-{args.match} bytes" for c in args.codecs]
     rows = [row(s.image, s.labels, args.codecs, args.match, fallback, font) for s in samples]
     width, height = rows[0][0].size

@@ -230,13 +230,19 @@ def test_room_beside_the_rate_point_buys_a_finer_map(streams) -> None:
     auto = make_codec("semantic_gan")
     assert auto.encode(IMAGE, len(high_half), labels=LABELS) == high_half
     assert auto.encode(IMAGE, len(high_half) - 1, labels=LABELS) == streams["high"]
-    # No budget, fill_map off, or an enhancement layer to fill: the map stays at map_scale.
+    # No budget or fill_map off: the map stays at map_scale.
     assert auto.encode(IMAGE, None, labels=LABELS) == streams["high"]
     off = make_codec("semantic_gan", {"rate": "low", "fill_map": False})
     assert off.encode(IMAGE, len(low[1]), labels=LABELS) == streams["low"]
+    # An enhancement layer to fill: only a finer map with weights of its own (low at 1/2, not the
+    # full map that would fit too), the enhancement after it; mid has none, so its map stays.
     layered = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
-    stream = layered.encode(IMAGE, len(low[1]) + 64, labels=LABELS)
-    assert unpack(stream, H // 16).map_factor == unpack(streams["low"], H // 16).map_factor
+    packets = unpack(layered.encode(IMAGE, len(low[1]) + 64, labels=LABELS), H // 16)
+    assert packets.map_factor == 2 and packets.enhancement
+    assert packets.map_packet == unpack(low[2], H // 16).map_packet
+    layered_mid = make_codec("semantic_gan", {"rate": "mid", "enhancement": "auto"})
+    stream = layered_mid.encode(IMAGE, len(low[1]) + 512, labels=LABELS)
+    assert unpack(stream, H // 16).map_factor == unpack(streams["mid"], H // 16).map_factor
 
 
 def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> None:

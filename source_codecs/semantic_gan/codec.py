@@ -39,7 +39,8 @@ from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
 from source_codecs.semantic_gan.model import DOWNSAMPLING, SemanticGAN
 from source_codecs.semantic_gan.semantic_map import downscale_map, one_hot, upscale_map
-from source_codecs.semantic_gan.zoo import RATES, shipped_weights
+from source_codecs.semantic_gan.zoo import RATES, ZOO, shipped_weights
+from source_codecs.zoo import find
 
 _CODER_ERRORS = (AssertionError, ValueError, RuntimeError, KeyError)
 """What constriction raises on data that no encoder could have written."""
@@ -120,6 +121,8 @@ class SemanticGANCodec(LayeredCodec):
         (measured on 60 held-out scenes, shipped weights, map 1/4 -> 1/2: mIoU 0.550 -> 0.576 at
         ``low``, 0.594 -> 0.609 at ``high``, LPIPS and PSNR a little better too;
         ``benchmarks/results/semantic_gan_training.md``). The rate point is never lowered for it.
+        With an enhancement layer, the base takes a finer map only where the rate point has
+        weights trained on it (``low`` at 1/2), and the enhancement gets what is left.
     :param enhancement: ``none``; ``low`` / ``mid`` / ``high`` (about 0.05 / 0.15 / 0.4 bpp, less
         if the budget is tighter); or ``auto`` (every byte of the budget the base leaves).
     :param enhancement_codec: the codec of the residual, classical or the learned
@@ -272,10 +275,15 @@ class SemanticGANCodec(LayeredCodec):
         max_bytes: int | None,
     ) -> bytes:
         """``stream`` (of ``packets``), or, as ``fill_map`` says, the same rate point with the
-        finest map finer than its own that fits ``max_bytes``."""
-        if not self.params["fill_map"] or self.params["enhancement"] != "none" or max_bytes is None:
+        finest map finer than its own that fits ``max_bytes``: any finer map without an enhancement
+        layer; with one, only a map the rate point has weights trained for (the zoo's
+        ``map_weights``), the enhancement taking what the base leaves."""
+        if not self.params["fill_map"] or max_bytes is None:
             return stream
-        for factor in sorted(f for f in MAP_FACTORS if f < packets.map_factor):  # finest first
+        finer = [f for f in MAP_FACTORS if f < packets.map_factor]
+        if self.params["enhancement"] != "none":
+            finer = [f for f in finer if f in find(ZOO, packets.rate).map_weights]
+        for factor in sorted(finer):  # finest first
             key = (self.recipe.key, image_digest(image), image_digest(labels), packets.rate, factor)
             finer = _FINER.get(
                 key, lambda f=factor: pack(self._packets(image, x, labels, packets.rate, f))
