@@ -3,6 +3,7 @@
     python benchmarks/snr_sweep.py [--num-images 4] [--height 256] [--width 512]
         [--experiments auto_awgn auto_rayleigh fixed_awgn fixed_rayleigh uep_awgn uep_rayleigh tdlc]
         [--codecs semantic_gan bpg jpeg2000 ...] [--ratios 1/96 1/48 1/24] [--side-ratios 1/48]
+        [--enhancement-mode residual|image|auto]
         [--snr-start -5 --snr-stop 20 --snr-step 2.5] [--workers 2] [--out runs/snr_sweep]
 
 Each experiment is one ``python -m simulator.run`` configuration (written to ``OUT/<name>.yaml``) run
@@ -71,10 +72,12 @@ METRICS = ["psnr", "ms_ssim", "lpips", "miou", "fid", "kid"]
 PLOTTED = ["miou", "lpips", "fid", "psnr"]
 
 
-def codec_entry(name: str) -> dict:
-    """The YAML entry of a codec in the sweep (the semantic GAN layered: low base + enhancement)."""
+def codec_entry(name: str, enhancement_mode: str = "residual") -> dict:
+    """The YAML entry of a codec in the sweep (the semantic GAN layered: low base + enhancement,
+    which codes ``enhancement_mode``)."""
     if name == LAYERED:
-        return {"name": name, "params": {"rate": "low", "enhancement": "auto"}, "label": name}
+        params = {"rate": "low", "enhancement": "auto", "enhancement_mode": enhancement_mode}
+        return {"name": name, "params": params, "label": name}
     return {"name": name}
 
 
@@ -114,7 +117,7 @@ def experiments(args: argparse.Namespace) -> dict[str, dict]:
             "seed": 0,
             "device": args.device,
             "data": scene_data(args),
-            "codecs": [codec_entry(c) for c in names],
+            "codecs": [codec_entry(c, args.enhancement_mode) for c in names],
             "link": link,
             "channel": channel,
             "metrics": METRICS,
@@ -364,6 +367,12 @@ def main(argv: list[str] | None = None) -> int:
                                  "uep_awgn", "uep_rayleigh", "tdlc"])  # fmt: skip
     parser.add_argument("--codecs", nargs="+", default=[LAYERED, *CLASSICAL, *LEARNED])
     parser.add_argument("--ratios", nargs="+", default=["1/96", "1/48", "1/24"])
+    parser.add_argument(
+        "--enhancement-mode",
+        default="residual",
+        choices=("residual", "image", "auto"),
+        help="what the semantic GAN's enhancement layer codes",
+    )
     parser.add_argument("--side-ratios", nargs="+", help="ratios of the fixed and tdlc experiments")
     parser.add_argument("--snr-start", type=float, default=-5.0)
     parser.add_argument("--snr-stop", type=float, default=20.0)

@@ -22,7 +22,7 @@ from simulator.link.sweep import SweepPoint, num_channel_symbols, sweep_points
 from simulator.link.transport import LinkSetup, Plan
 from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
-from source_codecs.semantic_gan.enhancement import residual_image
+from source_codecs.semantic_gan.enhancement import MODES, residual_image
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -67,6 +67,44 @@ def test_enhancement_layer_refines_and_is_dropped_when_lost(residual_codec: str)
     erased = np.zeros(len(stream), dtype=bool)
     erased[-1] = True  # one byte of the enhancement layer lost: the base is shown
     assert np.array_equal(codec.decode_with_erasures(stream, H, W, erased), base)
+
+
+def test_enhancement_mode_image_replaces_the_base_and_auto_keeps_the_closer() -> None:
+    sample = SCENES[0]
+
+    def layered(mode: str) -> tuple[bytes, np.ndarray]:
+        params = {"rate": "low", "enhancement": "auto", "enhancement_mode": mode}
+        codec = make_codec("semantic_gan", params)
+        stream = codec.encode(sample.image, 2500, labels=sample.labels)
+        assert len(stream) <= 2500
+        return unpack(stream, H // 16).enhancement, codec.decode(stream, H, W)
+
+    layers = {mode: layered(mode) for mode in (*MODES, "auto")}
+    for mode in MODES:  # the layer's first byte says what it carries
+        assert layers[mode][0][0] == MODES.index(mode)
+    # The image layer is BPG's picture of the image itself, whatever the base painted.
+    bpg = make_codec("bpg")
+    assert np.array_equal(layers["image"][1], bpg.decode(layers["image"][0][1:], H, W))
+    # auto sends the mode whose reconstruction is closer to the image, byte for byte that layer.
+    errors = {m: np.square(layers[m][1].astype(float) - sample.image).sum() for m in MODES}
+    closer = min(MODES, key=errors.get)
+    assert layers["auto"][0] == layers[closer][0]
+    assert np.array_equal(layers["auto"][1], layers[closer][1])
+
+
+def test_an_enhancement_layer_with_an_unknown_mode_shows_the_base() -> None:
+    sample = SCENES[0]
+    codec = make_codec("semantic_gan", {"rate": "low", "enhancement": "auto"})
+    stream = codec.encode(sample.image, 2500, labels=sample.labels)
+    packets = unpack(stream, H // 16)
+    start = packets.spans[-1][0]
+    broken = bytearray(stream)
+    broken[start] = len(MODES)  # no such mode
+    erased = np.zeros(len(stream), dtype=bool)
+    erased[start:] = True
+    base = codec.decode_with_erasures(stream, H, W, erased)  # the enhancement lost
+    assert np.array_equal(codec.decode(bytes(broken), H, W), base)
+    assert not np.array_equal(codec.decode(stream, H, W), base)
 
 
 def test_fixed_enhancement_levels_grow_and_respect_the_budget() -> None:

@@ -31,9 +31,10 @@ from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
 from source_codecs.semantic_gan.bitstream import MAP_FACTORS, Packets, pack, unpack
 from source_codecs.semantic_gan.enhancement import (
+    MODES,
     RESIDUAL_CODECS,
-    decode_residual,
-    encode_residual,
+    decode_enhancement,
+    encode_enhancement,
 )
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
@@ -125,8 +126,12 @@ class SemanticGANCodec(LayeredCodec):
         weights trained on it (``low`` at 1/2), and the enhancement gets what is left.
     :param enhancement: ``none``; ``low`` / ``mid`` / ``high`` (about 0.05 / 0.15 / 0.4 bpp, less
         if the budget is tighter); or ``auto`` (every byte of the budget the base leaves).
-    :param enhancement_codec: the codec of the residual, classical or the learned
+    :param enhancement_codec: the codec of the enhancement layer, classical or the learned
         ``hyperprior_residual`` (``bpg`` measured best: ``benchmarks/results/enhancement_codec.md``).
+    :param enhancement_mode: what the enhancement layer codes (:mod:`.enhancement`):
+        ``residual``, the image minus the base; ``image``, the image itself, shown in place of the
+        base when the layer arrives; ``auto``, both coded and the one with the lower squared error
+        sent (one byte of the layer says which).
     :param semantic_map: where the coded map comes from (:meth:`semantic_map`): ``labels``, the
         data source's label maps (required); ``segmenter``, the transmitter's segmenter's prediction
         of the image, as a semantic transmitter without ground truth does; ``auto`` (default), the
@@ -146,7 +151,13 @@ class SemanticGANCodec(LayeredCodec):
             "none", str, choices=("none", *ENHANCEMENT_BPP, "auto"), doc="enhancement layer size"
         ),
         "enhancement_codec": Param(
-            "bpg", str, choices=RESIDUAL_CODECS, doc="codec of the residual"
+            "bpg", str, choices=RESIDUAL_CODECS, doc="codec of the enhancement layer"
+        ),
+        "enhancement_mode": Param(
+            "residual",
+            str,
+            choices=("auto", *MODES),
+            doc="what the enhancement layer codes: the residual, the image, or auto (lower error)",
         ),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
         "map_scale": Param(
@@ -335,7 +346,8 @@ class SemanticGANCodec(LayeredCodec):
             ("base", self.recipe.key, hashlib.sha1(base).digest(), height, width),
             lambda: read_only(self.decode(base, height, width)),
         )
-        return encode_residual(image, reconstruction, max_bytes, self.params["enhancement_codec"])
+        codec, mode = self.params["enhancement_codec"], self.params["enhancement_mode"]
+        return encode_enhancement(image, reconstruction, max_bytes, codec, mode)
 
     def decode(self, data: bytes, height: int, width: int) -> np.ndarray:
         """Image uint8 [height, width, 3] from a complete stream; :class:`DecodeError` if broken."""
@@ -417,7 +429,7 @@ class SemanticGANCodec(LayeredCodec):
         """``base`` plus the decoded residual; ``base`` itself if there is none or it fails."""
         if not layer:
             return base
-        refined = decode_residual(layer, base, self.params["enhancement_codec"])
+        refined = decode_enhancement(layer, base, self.params["enhancement_codec"])
         return base if refined is None else refined
 
     def receive(

@@ -1,22 +1,38 @@
-"""The enhancement layer: the residual between the image and the base reconstruction, coded by a
-classical codec of the project or by the learned residual coder (``hyperprior_residual``).
+"""The enhancement layer: the residual between the image and the base reconstruction, or the image
+itself, coded by a classical codec of the project or by the learned residual coder
+(``hyperprior_residual``).
 
-The residual ``r = x - x_base`` (integers in -255..255 per channel) is carried as an 8-bit RGB image
-``round(r / 2) + 128`` (clipped to 0..255; halving keeps the full range at the cost of one level of
-precision, far below what the layer's bitrates resolve) and coded by a registered codec
-rate-controlled to the layer's byte budget: a classical one, or ``hyperprior_residual``, a scale
-hyperprior trained on such residual images with its quantisation step as the rate knob. The receiver adds ``2 * (decoded - 128)`` to its base
-reconstruction.
+The layer's first byte names what it carries (:data:`MODES`):
 
-A classical residual decoder is a third-party library fed bytes from the channel, so it runs isolated
-in its own :class:`~source_codecs.isolation.SafeDecoder` worker (a trusted one, the learned coder, in
-this process): a corrupted layer that makes it raise, hang or
-crash costs the enhancement, never the base image or the process.
+- ``residual``: ``r = x - x_base`` (integers in -255..255 per channel) as an 8-bit RGB image
+  ``round(r / 2) + 128`` (clipped to 0..255; halving keeps the full range at the cost of one level
+  of precision, far below what the layer's bitrates resolve), coded by a registered codec
+  rate-controlled to the layer's byte budget: a classical one, or ``hyperprior_residual``, a scale
+  hyperprior trained on such residual images with its quantisation step as the rate knob. The
+  receiver adds ``2 * (decoded - 128)`` to its base reconstruction.
+- ``image``: the image itself in the same budget; the receiver shows it in place of the base. Where
+  the layer has room for a classical image, that image is often closer to the original than the
+  generator's base plus a residual of the same size: the residual carries the negative of the
+  generator's invented texture, which costs bits and restores nothing.
+
+``auto`` codes both and keeps the one whose reconstruction has the lower squared error (the
+enhancement layer's job is fidelity; the base's is semantics at the lowest rates).
+
+A classical decoder is a third-party library fed bytes from the channel, so it runs isolated in its
+own :class:`~source_codecs.isolation.SafeDecoder` worker (a trusted one, the learned coder, in this
+process): a corrupted layer that makes it raise, hang or crash costs the enhancement, never the base
+image or the process.
 """
 
 from __future__ import annotations
 
-__all__ = ["RESIDUAL_CODECS", "decode_residual", "encode_residual", "residual_image"]
+__all__ = [
+    "MODES",
+    "RESIDUAL_CODECS",
+    "decode_enhancement",
+    "encode_enhancement",
+    "residual_image",
+]
 
 from functools import cache
 
@@ -50,21 +66,58 @@ def residual_image(image: np.ndarray, base: np.ndarray) -> np.ndarray:
     return np.clip(np.round(r / 2) + 128, 0, 255).astype(np.uint8)
 
 
-def encode_residual(image: np.ndarray, base: np.ndarray, max_bytes: int, codec: str) -> bytes:
+MODES: tuple[str, ...] = ("residual", "image")
+"""What an enhancement layer carries; its index is the layer's first byte."""
+
+
+def _refined(mode: str, decoded: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """The receiver's image (uint8 [H, W, 3]) from a layer of ``mode`` decoded to ``decoded``."""
+    if mode == "image":
+        return decoded
+    refined = base.astype(np.int16) + 2 * (decoded.astype(np.int16) - 128)
+    return np.clip(refined, 0, 255).astype(np.uint8)
+
+
+def _squared_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.square(a.astype(np.float64) - b.astype(np.float64)).sum())
+
+
+def encode_enhancement(
+    image: np.ndarray, base: np.ndarray, max_bytes: int, codec: str, mode: str = "residual"
+) -> bytes:
     """The enhancement layer of ``image`` over ``base`` (both uint8 [H, W, 3]) in at most
-    ``max_bytes`` bytes; empty when ``codec`` cannot go that low."""
-    try:
-        return _residual_codec(codec).encode(residual_image(image, base), max_bytes)
-    except BudgetTooSmall:
-        return b""
+    ``max_bytes`` bytes: a mode byte, then the stream of ``codec``; empty when ``codec`` cannot go
+    that low.
+
+    :param mode: ``residual``, ``image`` or ``auto`` (both coded, the one with the lower squared
+        error against ``image`` kept; the residual where they tie).
+    """
+    coder = _residual_codec(codec)
+    targets = {"residual": lambda: residual_image(image, base), "image": lambda: image}
+    best, best_error = b"", np.inf
+    for name in MODES if mode == "auto" else (mode,):
+        try:
+            stream = coder.encode(targets[name](), max_bytes - 1)
+        except BudgetTooSmall:
+            continue
+        error = 0.0
+        if mode == "auto":  # our own fresh stream: decoded in this process
+            decoded = coder.decode(stream, *image.shape[:2])
+            error = _squared_error(_refined(name, decoded, base), image)
+        if error < best_error:
+            best, best_error = bytes([MODES.index(name)]) + stream, error
+    return best
 
 
-def decode_residual(data: bytes, base: np.ndarray, codec: str) -> np.ndarray | None:
-    """``base`` (uint8 [H, W, 3]) refined by the enhancement layer ``data``; None if the layer does not
-    decode (the receiver then shows the base)."""
+def decode_enhancement(data: bytes, base: np.ndarray, codec: str) -> np.ndarray | None:
+    """``base`` (uint8 [H, W, 3]) refined by the enhancement layer ``data`` (or replaced, for a
+    layer carrying the image); None if the layer does not decode (the receiver then shows the
+    base)."""
+    if len(data) < 2 or data[0] >= len(MODES):
+        return None
     height, width = base.shape[:2]
-    outcome = _decoder().decode_with(_residual_codec(codec), data, height, width, _DECODE_TIMEOUT_S)
+    coder = _residual_codec(codec)
+    outcome = _decoder().decode_with(coder, data[1:], height, width, _DECODE_TIMEOUT_S)
     if not outcome.ok:
         return None
-    refined = base.astype(np.int16) + 2 * (outcome.image.astype(np.int16) - 128)
-    return np.clip(refined, 0, 255).astype(np.uint8)
+    return _refined(MODES[data[0]], outcome.image, base)
