@@ -21,6 +21,7 @@ from error_free import load_scenes
 from PIL import Image, ImageDraw, ImageFont
 
 from source_codecs import BudgetTooSmall, make_codec
+from source_codecs.semantic_gan.model import SemanticGAN
 from source_codecs.semantic_gan.zoo import RATES, ZOO
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,14 +47,21 @@ def bpp(stream: bytes, image: np.ndarray) -> float:
     return 8 * len(stream) / (image.shape[0] * image.shape[1])
 
 
-def variants() -> list[tuple[str, int | None]]:
-    """The semantic GAN's columns: (rate point, map factor or None for its own), each rate point
-    followed by its finer maps with weights of their own (the zoo's ``map_weights``)."""
-    return [(p.name, f) for p in ZOO for f in (None, *sorted(p.map_weights, reverse=True))]
+def variants() -> list[tuple[str, int, bool]]:
+    """The semantic GAN's columns: (rate point, map factor, whether it is the rate point's own map),
+    each rate point at its own map, then at the finer maps it has weights for (the zoo's
+    ``map_weights``)."""
+    columns = []
+    for point in ZOO:
+        own = SemanticGAN.load(point.weights).config.map_factor
+        finer = sorted((f for f in point.map_weights if f < own), reverse=True)
+        columns += [(point.name, own, True), *((point.name, f, False) for f in finer)]
+    return columns
 
 
-def variant_title(rate: str, factor: int | None) -> str:
-    return f"semantic GAN {rate}" + ("" if factor is None else f", map 1/{factor}")
+def variant_title(rate: str, factor: int) -> str:
+    """The column title of a :func:`variants` entry."""
+    return f"semantic GAN {rate}, map 1/{factor}"
 
 
 def row(
@@ -68,11 +76,10 @@ def row(
     height, width = sample_image.shape[:2]
     tiles = [tile(sample_image, "original", font)]
     matched = 0
-    for rate, factor in variants():
-        params = {"rate": rate} if factor is None else {"rate": rate, "map_scale": 1 / factor}
-        codec = make_codec("semantic_gan", params)
+    for rate, factor, own in variants():
+        codec = make_codec("semantic_gan", {"rate": rate, "map_scale": 1 / factor})
         stream = codec.encode(sample_image, None, labels=labels)
-        matched = len(stream) if (rate, factor) == (match, None) else matched
+        matched = len(stream) if own and rate == match else matched
         image = codec.decode(stream, height, width)
         tiles.append(tile(image, f"{bpp(stream, sample_image):.4f} bpp", font))
     for name in codecs:
@@ -96,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     samples, fallback = load_scenes(args.num_images)
     font = ImageFont.load_default(size=16)
-    titles = ["original", *(variant_title(*v) for v in variants())]
+    titles = ["original", *(variant_title(r, f) for r, f, _ in variants())]
     titles += [f"{c} at GAN-{args.match} bytes" for c in args.codecs]
     rows = [row(s.image, s.labels, args.codecs, args.match, fallback, font) for s in samples]
     width, height = rows[0][0].size
