@@ -3,7 +3,7 @@
     python benchmarks/snr_sweep.py [--num-images 4] [--height 256] [--width 512]
         [--experiments auto_awgn auto_rayleigh fixed_awgn fixed_rayleigh uep_awgn uep_rayleigh tdlc]
         [--codecs semantic_gan bpg jpeg2000 ...] [--ratios 1/96 1/48 1/24] [--side-ratios 1/48]
-        [--enhancement-mode residual|image|auto]
+        [--enhancement-mode residual|image|auto_mse|auto_lpips]
         [--snr-start -5 --snr-stop 20 --snr-step 2.5] [--workers 2] [--out runs/snr_sweep]
 
 Each experiment is one ``python -m simulator.run`` configuration (written to ``OUT/<name>.yaml``) run
@@ -46,6 +46,8 @@ import pandas as pd
 import torch
 import yaml
 from error_free import save_axes
+
+from source_codecs.semantic_gan.enhancement import CHOICES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "benchmarks" / "results" / "snr_sweep.md"
@@ -370,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--enhancement-mode",
         default="residual",
-        choices=("residual", "image", "auto"),
+        choices=CHOICES,
         help="what the semantic GAN's enhancement layer codes",
     )
     parser.add_argument("--side-ratios", nargs="+", help="ratios of the fixed and tdlc experiments")

@@ -22,7 +22,8 @@ from simulator.link.sweep import SweepPoint, num_channel_symbols, sweep_points
 from simulator.link.transport import LinkSetup, Plan
 from source_codecs import make_codec
 from source_codecs.semantic_gan.bitstream import unpack
-from source_codecs.semantic_gan.enhancement import MODES, residual_image
+from source_codecs.semantic_gan.enhancement import CHOICES, MODES, residual_image
+from source_codecs.semantic_gan.perceptual import STLPIPSLoss
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -79,17 +80,26 @@ def test_enhancement_mode_image_replaces_the_base_and_auto_keeps_the_closer() ->
         assert len(stream) <= 2500
         return unpack(stream, H // 16).enhancement, codec.decode(stream, H, W)
 
-    layers = {mode: layered(mode) for mode in (*MODES, "auto")}
+    layers = {mode: layered(mode) for mode in CHOICES}
     for mode in MODES:  # the layer's first byte says what it carries
         assert layers[mode][0][0] == MODES.index(mode)
     # The image layer is BPG's picture of the image itself, whatever the base painted.
     bpg = make_codec("bpg")
     assert np.array_equal(layers["image"][1], bpg.decode(layers["image"][0][1:], H, W))
-    # auto sends the mode whose reconstruction is closer to the image, byte for byte that layer.
-    errors = {m: np.square(layers[m][1].astype(float) - sample.image).sum() for m in MODES}
-    closer = min(MODES, key=errors.get)
-    assert layers["auto"][0] == layers[closer][0]
-    assert np.array_equal(layers["auto"][1], layers[closer][1])
+    # auto_* sends the mode whose reconstruction is closer to the image, byte for byte that layer.
+    lpips = STLPIPSLoss()
+
+    def as_input(image: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+    distances = {
+        "auto_mse": lambda a: np.square(a.astype(float) - sample.image).sum(),
+        "auto_lpips": lambda a: float(lpips(as_input(a), as_input(sample.image))),
+    }
+    for choice, distance in distances.items():
+        closer = min(MODES, key=lambda m, d=distance: d(layers[m][1]))
+        assert layers[choice][0] == layers[closer][0], choice
+        assert np.array_equal(layers[choice][1], layers[closer][1])
 
 
 def test_an_enhancement_layer_with_an_unknown_mode_shows_the_base() -> None:

@@ -31,7 +31,7 @@ from source_codecs.rate_control import rate_points_to_try
 from source_codecs.registry import register_codec
 from source_codecs.semantic_gan.bitstream import MAP_FACTORS, Packets, pack, unpack
 from source_codecs.semantic_gan.enhancement import (
-    MODES,
+    CHOICES,
     RESIDUAL_CODECS,
     decode_enhancement,
     encode_enhancement,
@@ -130,8 +130,9 @@ class SemanticGANCodec(LayeredCodec):
         ``hyperprior_residual`` (``bpg`` measured best: ``benchmarks/results/enhancement_codec.md``).
     :param enhancement_mode: what the enhancement layer codes (:mod:`.enhancement`):
         ``residual``, the image minus the base; ``image``, the image itself, shown in place of the
-        base when the layer arrives; ``auto``, both coded and the one with the lower squared error
-        sent (one byte of the layer says which).
+        base when the layer arrives; ``auto_mse`` / ``auto_lpips``, both coded and the one whose
+        reconstruction is closer to the image by squared error / by ST-LPIPS sent (one byte of the
+        layer says which).
     :param semantic_map: where the coded map comes from (:meth:`semantic_map`): ``labels``, the
         data source's label maps (required); ``segmenter``, the transmitter's segmenter's prediction
         of the image, as a semantic transmitter without ground truth does; ``auto`` (default), the
@@ -156,8 +157,8 @@ class SemanticGANCodec(LayeredCodec):
         "enhancement_mode": Param(
             "residual",
             str,
-            choices=("auto", *MODES),
-            doc="what the enhancement layer codes: the residual, the image, or auto (lower error)",
+            choices=CHOICES,
+            doc="what the enhancement layer codes: the residual, the image, or the closer of both",
         ),
         "latent_rows": Param(4, int, 1, 255, doc="latent rows per latent packet"),
         "map_scale": Param(

@@ -15,8 +15,10 @@ The layer's first byte names what it carries (:data:`MODES`):
   generator's base plus a residual of the same size: the residual carries the negative of the
   generator's invented texture, which costs bits and restores nothing.
 
-``auto`` codes both and keeps the one whose reconstruction has the lower squared error (the
-enhancement layer's job is fidelity; the base's is semantics at the lowest rates).
+``auto_mse`` and ``auto_lpips`` (:data:`CHOICES`) code both and send the one whose reconstruction
+is closer to the image: by squared error (distortion), or by ST-LPIPS (perception; the network of
+:mod:`.perceptual`, the one the ``lpips`` metric uses, run once more at the encoder for both
+candidates).
 
 A classical decoder is a third-party library fed bytes from the channel, so it runs isolated in its
 own :class:`~source_codecs.isolation.SafeDecoder` worker (a trusted one, the learned coder, in this
@@ -27,6 +29,7 @@ image or the process.
 from __future__ import annotations
 
 __all__ = [
+    "CHOICES",
     "MODES",
     "RESIDUAL_CODECS",
     "decode_enhancement",
@@ -37,11 +40,13 @@ __all__ = [
 from functools import cache
 
 import numpy as np
+import torch
 
 from source_codecs.base import SourceCodec
 from source_codecs.errors import BudgetTooSmall
 from source_codecs.isolation import SafeDecoder
 from source_codecs.registry import make_codec
+from source_codecs.semantic_gan.perceptual import STLPIPSLoss
 
 RESIDUAL_CODECS: tuple[str, ...] = ("jpeg2000", "webp", "bpg", "hyperprior_residual")
 """Codecs the enhancement layer can use (see ``benchmarks/results/enhancement_codec.md``)."""
@@ -68,6 +73,8 @@ def residual_image(image: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 MODES: tuple[str, ...] = ("residual", "image")
 """What an enhancement layer carries; its index is the layer's first byte."""
+CHOICES: tuple[str, ...] = (*MODES, "auto_mse", "auto_lpips")
+"""The encoder's choices: a mode, or the closer of both by squared error or by ST-LPIPS."""
 
 
 def _refined(mode: str, decoded: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -79,7 +86,23 @@ def _refined(mode: str, decoded: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 
 def _squared_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Sum of squared differences of two uint8 [H, W, 3] images."""
     return float(np.square(a.astype(np.float64) - b.astype(np.float64)).sum())
+
+
+@cache
+def _stlpips_network() -> STLPIPSLoss:
+    return STLPIPSLoss().eval()
+
+
+@torch.no_grad()
+def _stlpips(a: np.ndarray, b: np.ndarray) -> float:
+    """ST-LPIPS distance of two uint8 [H, W, 3] images."""
+    x, y = (torch.from_numpy(v.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1 for v in (a, b))
+    return float(_stlpips_network()(x, y))
+
+
+_DISTANCES = {"auto_mse": _squared_error, "auto_lpips": _stlpips}
 
 
 def encode_enhancement(
@@ -89,21 +112,23 @@ def encode_enhancement(
     ``max_bytes`` bytes: a mode byte, then the stream of ``codec``; empty when ``codec`` cannot go
     that low.
 
-    :param mode: ``residual``, ``image`` or ``auto`` (both coded, the one with the lower squared
-        error against ``image`` kept; the residual where they tie).
+    :param mode: one of :data:`CHOICES`: ``residual``, ``image``, or ``auto_mse`` / ``auto_lpips``
+        (both coded, the one whose reconstruction is closer to ``image`` by squared error / by
+        ST-LPIPS kept; the residual where they tie).
     """
     coder = _residual_codec(codec)
     targets = {"residual": lambda: residual_image(image, base), "image": lambda: image}
     best, best_error = b"", np.inf
-    for name in MODES if mode == "auto" else (mode,):
+    distance = _DISTANCES.get(mode)
+    for name in MODES if distance else (mode,):
         try:
             stream = coder.encode(targets[name](), max_bytes - 1)
         except BudgetTooSmall:
             continue
         error = 0.0
-        if mode == "auto":  # our own fresh stream: decoded in this process
+        if distance:  # our own fresh stream: decoded in this process
             decoded = coder.decode(stream, *image.shape[:2])
-            error = _squared_error(_refined(name, decoded, base), image)
+            error = distance(_refined(name, decoded, base), image)
         if error < best_error:
             best, best_error = bytes([MODES.index(name)]) + stream, error
     return best
