@@ -150,7 +150,7 @@ def test_shipped_weights_decode_an_image(codec, streams) -> None:
     out = codec.decode(streams["low"], H, W)
     assert out.shape == (H, W, 3) and out.dtype == np.uint8 and out.std() > 0
     # More latent channels, more latent bytes (the map's resolution differs between rate points:
-    # mid's is 1/2, so at this small size its whole stream may outweigh high's at 1/4).
+    # low's is 1/4, mid's and high's 1/2, so at this small size the map may dominate a stream).
     latent = [sum(map(len, unpack(streams[r], H // 16).latent_packets)) for r in RATES]
     assert latent == sorted(latent) and len(set(latent)) == len(latent)
     assert len(streams["low"]) == min(map(len, streams.values()))
@@ -232,10 +232,10 @@ def test_room_beside_the_rate_point_buys_a_finer_map(streams) -> None:
     labels = fixed.receive(low[1], H, W).labels
     assert np.array_equal(labels, LABELS)  # the map arrived at full resolution
     # rate: auto takes the largest rate point that fits first, then the finest map beside it.
-    high_half = encoded("high", 2)
+    high_full = encoded("high", 1)  # high's own map is 1/2
     auto = make_codec("semantic_gan")
-    assert auto.encode(IMAGE, len(high_half), labels=LABELS) == high_half
-    assert auto.encode(IMAGE, len(high_half) - 1, labels=LABELS) == streams["high"]
+    assert auto.encode(IMAGE, len(high_full), labels=LABELS) == high_full
+    assert auto.encode(IMAGE, len(high_full) - 1, labels=LABELS) == streams["high"]
     # No budget or fill_map off: the map stays at map_scale.
     assert auto.encode(IMAGE, None, labels=LABELS) == streams["high"]
     off = make_codec("semantic_gan", {"rate": "low", "fill_map": False})
@@ -277,7 +277,8 @@ def test_below_the_lowest_rate_latent_packets_are_left_out_down_to_the_map() -> 
 
 def test_below_the_map_alone_the_map_is_coded_coarser_down_to_1_32() -> None:
     codec = make_codec("semantic_gan", {"latent_rows": 1})
-    full = unpack(codec.encode(IMAGE, None, labels=LABELS), H // 16)
+    lowest = make_codec("semantic_gan", {"rate": "low"})  # the map alone is at low's own map
+    full = unpack(lowest.encode(IMAGE, None, labels=LABELS), H // 16)
     streams = {
         factor: pack(
             Packets("low", factor, 1, encode_labels(downscale_map(LABELS, factor)), (b"",) * 4)

@@ -35,11 +35,11 @@ class RatePoint(ZooEntry):
 
 ZOO: tuple[RatePoint, ...] = tuple(
     RatePoint(name, WEIGHTS_DIR / f"semantic_gan_{name}.pt", latent_channels=c, map_weights=m)
-    for name, c, m in (("low", 2, (2,)), ("mid", 4, (4,)), ("high", 8, ()))
+    for name, c, m in (("low", 2, (2,)), ("mid", 4, (4,)), ("high", 8, (4,)))
 )
-"""Lowest rate first; a row's index is its code in the bitstream header (2 bits). ``low`` and
-``high`` are trained on maps at 1/4, ``mid`` on maps at 1/2 (its 1/4-trained weights kept for
-``map_scale: 0.25``); ``low`` has weights for maps at 1/2 too."""
+"""Lowest rate first; a row's index is its code in the bitstream header (2 bits). ``low`` is
+trained on maps at 1/4 (with weights for maps at 1/2 too), ``mid`` and ``high`` on maps at 1/2
+(their 1/4-trained weights kept for ``map_scale: 0.25``)."""
 
 RATES: tuple[str, ...] = names(ZOO)
 
