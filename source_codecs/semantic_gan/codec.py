@@ -39,6 +39,7 @@ from source_codecs.semantic_gan.enhancement import (
 from source_codecs.semantic_gan.label_coding import decode_labels, encode_labels
 from source_codecs.semantic_gan.latent_coding import decode_stripe, encode_stripes, stripe_bounds
 from source_codecs.semantic_gan.model import DOWNSAMPLING, SemanticGAN
+from source_codecs.semantic_gan.pixels import from_signed, to_signed
 from source_codecs.semantic_gan.semantic_map import downscale_map, one_hot, upscale_map
 from source_codecs.semantic_gan.zoo import RATES, ZOO, shipped_weights
 from source_codecs.zoo import find
@@ -237,10 +238,7 @@ class SemanticGANCodec(LayeredCodec):
         if labels is None or labels.shape != (height, width) or labels.dtype != np.uint8:
             raise ValueError("semantic_gan needs the uint8 [H, W] label map of the image (labels=)")
         size = _padded_size(height, width)
-        x = (
-            torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float().to(self.device) / 127.5
-            - 1
-        )
+        x = to_signed(image)[None].to(self.device)
         x = F.pad(x, (0, size[1] - width, 0, size[0] - height), mode="replicate")
         for rate in rate_points_to_try(self.params["rate"], RATES):
             packets = self._packets(image, x, labels, rate, self._map_factor(rate))
@@ -421,7 +419,7 @@ class SemanticGANCodec(LayeredCodec):
             rate, factor = rates[chunk[0]]
             model = _model(rate, self.device, factor)
             batch = model.synthesise(latent, segmap)[:, :, :height, :width]
-            pixels = ((batch + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
+            pixels = from_signed(batch)
             for i, image in zip(chunk, pixels.cpu().numpy(), strict=True):
                 images[i] = image
         return images

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from source_codecs.semantic_gan.pixels import to_signed
 from source_codecs.semantic_gan.semantic_map import downscale_map, upscale_map
 
 
@@ -60,5 +61,5 @@ class PairFolder(Dataset):
         )
         if torch.rand(()) < 0.5:
             image, labels = image[:, ::-1], labels[:, ::-1]
-        x = torch.from_numpy(image.transpose(2, 0, 1).copy()).float() / 127.5 - 1
+        x = to_signed(image)
         return x, torch.from_numpy(labels.astype(np.int64))

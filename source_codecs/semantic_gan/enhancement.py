@@ -47,6 +47,7 @@ from source_codecs.errors import BudgetTooSmall
 from source_codecs.isolation import SafeDecoder
 from source_codecs.registry import make_codec
 from source_codecs.semantic_gan.perceptual import STLPIPSLoss
+from source_codecs.semantic_gan.pixels import to_signed
 
 RESIDUAL_CODECS: tuple[str, ...] = ("jpeg2000", "webp", "bpg", "hyperprior_residual")
 """Codecs the enhancement layer can use (see ``benchmarks/results/enhancement_codec.md``)."""
@@ -98,8 +99,7 @@ def _stlpips_network() -> STLPIPSLoss:
 @torch.no_grad()
 def _stlpips(a: np.ndarray, b: np.ndarray) -> float:
     """ST-LPIPS distance of two uint8 [H, W, 3] images."""
-    x, y = (torch.from_numpy(v.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1 for v in (a, b))
-    return float(_stlpips_network()(x, y))
+    return float(_stlpips_network()(to_signed(a)[None], to_signed(b)[None]))
 
 
 _DISTANCES = {"auto_mse": _squared_error, "auto_lpips": _stlpips}
