@@ -106,11 +106,8 @@ def _styles(codecs: Sequence[str]) -> dict[str, dict]:
     return styles
 
 
-def _panel(
-    ax: plt.Axes, frame: pd.DataFrame, x: str, metric: str, styles: dict, positive_in_row: bool
-) -> None:
-    """``metric`` against ``x`` in ``ax``, a line per codec, a confidence band for mean metrics;
-    ``positive_in_row``: whether any panel of the row has a value a log axis can draw."""
+def _panel(ax: plt.Axes, frame: pd.DataFrame, x: str, metric: str, styles: dict) -> None:
+    """``metric`` against ``x`` in ``ax``, a line per codec, a confidence band for mean metrics."""
     band = f"{metric}_ci95" if metric in CI_METRICS else None
     for codec, rows in frame.groupby("codec", sort=False):
         if codec == REFERENCE and metric in NOT_FOR_REFERENCE:
@@ -125,8 +122,6 @@ def _panel(
             low, high = confidence_band(metric, y, rows[band].astype(float))
             ax.fill_between(rows[x], low, high, color=style["color"], alpha=0.15, linewidth=0)
     if metric in LOG_METRICS:
-        if not positive_in_row:
-            ax.set_ylim(1e-4, 1)  # a log axis with nothing on it: a sensible range
         with _empty_panel_ok():
             ax.set_yscale("log", nonpositive="mask")  # zeros cannot be drawn on it: left out
         ax.yaxis.set_minor_formatter(NullFormatter())  # labels at the decades only
@@ -165,11 +160,14 @@ def _ratio_axis(ax: plt.Axes, ratios: Sequence[float]) -> None:
 
 def _decade_limits(ax: plt.Axes, values: pd.Series) -> None:
     """A log axis (shared by its row) spanning whole decades around the positive ``values``, so
-    that it is labelled at the decades (a range inside one decade would get long minor labels)."""
+    that it is labelled at the decades (a range inside one decade would get long minor labels);
+    1e-4 to 1 where no value is positive (nothing a log axis can draw)."""
     positive = values[values > 0].astype(float)
-    if len(positive):
-        low, high = np.log10(positive.min()), np.log10(positive.max())
-        ax.set_ylim(10 ** np.floor(low), 10 ** max(np.ceil(high), np.floor(low) + 1))
+    if not len(positive):
+        ax.set_ylim(1e-4, 1)
+        return
+    low, high = np.log10(positive.min()), np.log10(positive.max())
+    ax.set_ylim(10 ** np.floor(low), 10 ** max(np.ceil(high), np.floor(low) + 1))
 
 
 # Margins of every figure in inches: room for the tick labels and axis labels at the left and the
@@ -218,7 +216,7 @@ def _grid(
         axes[0, col].set_title(heading, fontsize=10)
         for row, metric in enumerate(metrics):
             ax = axes[row, col]
-            _panel(ax, part, x, metric, styles, bool((frame[metric] > 0).any()))
+            _panel(ax, part, x, metric, styles)
             if x == "bandwidth_ratio":
                 _ratio_axis(ax, sorted(frame["bandwidth_ratio"].unique()))
             if col == 0:
