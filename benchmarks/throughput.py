@@ -1,11 +1,13 @@
 """Throughput of the simulator: the default run, and one sweep on each executor.
 
-    python benchmarks/throughput.py [--skip-default] [--skip-executors] [--profile]
+    python benchmarks/throughput.py [--skip-default] [--skip-executors] [--profile] [--per-codec]
 
 Writes benchmarks/results/throughput.md (the command, the machine, the numbers). Each run is a fresh
 ``python -m simulator.run`` process, timed from start to exit (imports and model loads included).
 ``--profile`` also runs the default experiment once in this process under cProfile and says where its
 time goes (cumulative seconds of the entry points of each stage; a stage's own caches included).
+``--per-codec`` times the default experiment once per codec, with that codec alone. The file's
+sections headed ``## Session`` are notes written by hand: a new run keeps them, below its tables.
 """
 
 from __future__ import annotations
@@ -153,6 +155,37 @@ def profile_default(tmp: Path) -> list[str]:
     ]
 
 
+def per_codec(tmp: Path) -> list[str]:
+    """The default experiment once per codec, each alone in a fresh process."""
+    config = yaml.safe_load((ROOT / "link.yaml").read_text())
+    rows, times = [], []
+    for entry in config["codecs"]:
+        name = entry["name"]
+        path = tmp / f"alone_{name}.yaml"
+        path.write_text(yaml.safe_dump({**config, "codecs": [entry]}))
+        seconds = timed_run(path, tmp / f"alone_{name}")
+        points = len(pd.read_csv(tmp / f"alone_{name}" / "summary.csv"))
+        times.append(seconds)
+        rows.append((name, entry.get("params", {}), points, seconds))
+    total = sum(times)
+    return [
+        "## The default run, one codec at a time (`--per-codec`)",
+        "",
+        "`link.yaml` with one codec in `codecs:`, each a fresh process. Every run pays the start-up "
+        "(imports, model loads) and the reference images' features again, so the sum exceeds the "
+        "default run's time.",
+        "",
+        "| codec | params | points | wall time [s] | share of the sum |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {params or ''} | {points} | {seconds:.1f} | {100 * seconds / total:.0f} % |"
+            for name, params, points, seconds in rows
+        ),
+        f"| sum | | | {total:.1f} | |",
+        "",
+    ]
+
+
 def executors(tmp: Path) -> list[str]:
     rows, frames = [], {}
     for name, workers in (("local", 1), ("processes", 2), ("dask", 2)):
@@ -187,6 +220,9 @@ def main() -> None:
     parser.add_argument("--skip-default", action="store_true")
     parser.add_argument("--skip-executors", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also profile the default run")
+    parser.add_argument(
+        "--per-codec", action="store_true", help="also time the default run one codec at a time"
+    )
     args = parser.parse_args()
     lines = [
         "# Throughput",
@@ -201,11 +237,22 @@ def main() -> None:
             lines += default_run(Path(tmp))
         if args.profile:
             lines += profile_default(Path(tmp))
+        if args.per_codec:
+            lines += per_codec(Path(tmp))
         if not args.skip_executors:
             lines += executors(Path(tmp))
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text("\n".join(lines) + "\n" + session_notes(RESULT))
+
+
+def session_notes(path: Path) -> str:
+    """The hand-written sections of ``path`` (from the first ``## Session`` heading on), to keep."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start = text.find("\n## Session")
+    return "" if start < 0 else text[start:]
 
 
 if __name__ == "__main__":
