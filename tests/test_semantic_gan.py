@@ -430,6 +430,27 @@ def test_export_writes_pairs_and_rejects_unlabelled_sources(tmp_path) -> None:
     assert export_main(["--source", "samples", *args]) == 2
 
 
+def test_rare_crops_are_placed_on_the_rarest_class(tmp_path) -> None:
+    from source_codecs.semantic_gan.dataset import PairFolder
+
+    (tmp_path / "labels").mkdir()
+    for i in range(3):  # road everywhere, a 3x3 sign at a different place in each scene
+        labels = np.zeros((64, 128), np.uint8)
+        labels[:, 64:] = 10  # sky: common
+        labels[10 + 20 * i : 13 + 20 * i, 30 + 40 * i : 33 + 40 * i] = 7
+        Image.fromarray(labels).save(tmp_path / "labels" / f"{i}.png")
+        Image.fromarray(np.zeros((64, 128, 3), np.uint8)).save(tmp_path / f"{i}.png")
+    torch.manual_seed(0)
+    rare = PairFolder(tmp_path, (16, 32), rare_crops=1.0)
+    weights = rare.class_weights  # the class of fewest pixels weighs most
+    assert weights[7] > 1e6 * max(weights[0], weights[10])
+    assert all((rare[i % 3][1] == 7).any() for i in range(30))
+    uniform = PairFolder(tmp_path, (16, 32))
+    assert sum(bool((uniform[i % 3][1] == 7).any()) for i in range(30)) < 15
+    with pytest.raises(ValueError, match="rare_crops"):
+        PairFolder(tmp_path, (16, 32), rare_crops=1.5)
+
+
 def test_two_step_training_run_resumes(resumed_run) -> None:
     args = ["--rate", "low", "--crop-height", "32", "--crop-width", "64", "--ngf", "2"]
     args += ["--encoder-width", "4", "--ndf", "4", "--workers", "0"]

@@ -7,7 +7,9 @@ matching, the ST-LPIPS perceptual loss and an L1 term; Adam(0, 0.9). With ``--la
 segmentation critic (:mod:`~source_codecs.semantic_gan.critic`) learns to segment the real crops and,
 after ``--seg-warmup`` of its own steps, its cross-entropy on the generated crops joins the
 generator's loss (weight ``lambda_seg``), so that each class stays recognisable; ``--seg-balance``
-weights the classes of each batch equally there (OASIS's balancing), so thin ones count. The latent symbols' histogram
+weights the classes of each batch equally there (OASIS's balancing), so thin ones count;
+``--rare-crops P`` places that fraction of the crops on a rare class of the scene
+(:class:`~source_codecs.semantic_gan.dataset.PairFolder`). The latent symbols' histogram
 is accumulated for the entropy coder. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds
 everything needed to continue (``--resume``); at the end ``OUT/weights.pt`` is the fp16 weights file
 the codec loads (copy it to ``source_codecs/semantic_gan/weights/semantic_gan_<rate>.pt``).
@@ -80,6 +82,7 @@ class TrainOptions:
     seg_warmup: int = 500
     gan_start: int = 0
     erase_prob: float = 0.1
+    rare_crops: float = 0.0
     checkpoint_every: int = 500
     log_every: int = 10
     max_minutes: float = 0.0
@@ -256,7 +259,8 @@ def train(opts: TrainOptions, *, resume: bool | str | Path = False) -> Path:
     out = training.start_run(opts)
     trainer = _Trainer(opts)
     training.resume_or_start(trainer, out, resume, trainer.device)
-    data = PairFolder(opts.data, (opts.crop_height, opts.crop_width), opts.map_factor)
+    crop = (opts.crop_height, opts.crop_width)
+    data = PairFolder(opts.data, crop, opts.map_factor, opts.rare_crops)
     loader = training.make_loader(data, opts.batch_size, opts.workers)
     return training.run_training(trainer, _pairs(loader, trainer.device), opts, out)
 
