@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the codecs of this checkout, not an installed one
 
-from throughput import machine  # noqa: E402
+from throughput import hand_written, machine  # noqa: E402
 
 from simulator.data import make_source  # noqa: E402
 from simulator.metrics import load_lpips, ms_ssim, psnr  # noqa: E402
@@ -38,7 +38,7 @@ from source_codecs.hyperprior.zoo import RATES  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 H, W = 256, 512
 BASELINES = ("jpeg2000", "bpg")
-KEPT = "\n## "
+KEPT = "## "
 """The results file from its first level-2 heading on (the reading of the numbers and how the
 weights were trained, written by hand from the training logs) is kept as it is."""
 
@@ -177,9 +177,7 @@ def main() -> None:
         *misses,
     ]
     result = RESULTS / ("hyperprior_variable_rd.md" if variable else "hyperprior_rd.md")
-    kept = result.read_text().split(KEPT, 1) if result.is_file() else []
-    notes = KEPT.lstrip("\n") + kept[1] if len(kept) == 2 else ""
-    result.write_text("\n".join(lines) + "\n\n" + notes)
+    result.write_text("\n".join(lines) + "\n\n" + hand_written(result, KEPT))
     print("\n".join(lines))
 
 

@@ -243,16 +243,15 @@ def main() -> None:
             lines += executors(Path(tmp))
     print("\n".join(lines))
     RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text("\n".join(lines) + "\n" + session_notes(RESULT))
+    RESULT.write_text("\n".join(lines) + "\n" + hand_written(RESULT, "## Session"))
 
 
-def session_notes(path: Path) -> str:
-    """The hand-written sections of ``path`` (from the first ``## Session`` heading on), to keep."""
-    if not path.exists():
-        return ""
-    text = path.read_text()
-    start = text.find("\n## Session")
-    return "" if start < 0 else text[start:]
+def hand_written(path: Path, heading: str) -> str:
+    """The part of the results file ``path`` from its first line that starts with ``heading`` on:
+    notes written by hand, which a new run keeps ("" where there are none)."""
+    text = path.read_text() if path.is_file() else ""
+    start = text.find("\n" + heading)
+    return "" if start < 0 else text[start + 1 :]
 
 
 if __name__ == "__main__":
