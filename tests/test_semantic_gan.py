@@ -430,6 +430,16 @@ def test_export_writes_pairs_and_rejects_unlabelled_sources(tmp_path) -> None:
     assert export_main(["--source", "samples", *args]) == 2
 
 
+def test_colour_loss_sees_the_colour_of_regions_not_their_texture() -> None:
+    from source_codecs.semantic_gan.loss import colour_loss
+
+    real = torch.rand(2, 3, 16, 32) * 0.5
+    checker = (torch.arange(16)[:, None] + torch.arange(32)[None, :]) % 2 * 2 - 1.0
+    textured = real + 0.3 * checker  # zero mean over every 8x8 block
+    assert colour_loss(textured, real).item() < 1e-6 < (textured - real).abs().mean().item()
+    assert colour_loss(real + 0.25, real).item() == pytest.approx(0.25, abs=1e-6)
+
+
 def test_rare_crops_are_placed_on_the_rarest_class(tmp_path) -> None:
     from source_codecs.semantic_gan.dataset import PairFolder
 

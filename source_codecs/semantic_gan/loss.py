@@ -1,8 +1,9 @@
-"""GAN training losses: hinge adversarial losses and discriminator feature matching (SPADE)."""
+"""GAN training losses: hinge adversarial losses and discriminator feature matching (SPADE), the
+rate term, and a colour term."""
 
 from __future__ import annotations
 
-__all__ = ["feature_matching_loss", "hinge_d_loss", "hinge_g_loss", "rate_loss"]
+__all__ = ["colour_loss", "feature_matching_loss", "hinge_d_loss", "hinge_g_loss", "rate_loss"]
 
 import torch
 import torch.nn.functional as F
@@ -52,3 +53,14 @@ def rate_loss(assignment: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """
     log_pmf = torch.log_softmax(logits, -1)[None, :, None, None, :]
     return -(assignment * log_pmf).sum(-1).mean() / torch.log(torch.tensor(2.0))
+
+
+def colour_loss(fake: torch.Tensor, real: torch.Tensor, block: int = 8) -> torch.Tensor:
+    """L1 distance between the ``block`` x ``block`` means of the generated and the real image: the
+    colour of each region, which the texture terms (ST-LPIPS, feature matching) leave free.
+
+    :param fake: [B, 3, H, W], float, in [-1, 1]; H and W multiples of ``block``.
+    :param real: [B, 3, H, W], float, the same range; not differentiated.
+    :return: [], float.
+    """
+    return F.l1_loss(F.avg_pool2d(fake, block), F.avg_pool2d(real.detach(), block))

@@ -9,7 +9,9 @@ after ``--seg-warmup`` of its own steps, its cross-entropy on the generated crop
 generator's loss (weight ``lambda_seg``), so that each class stays recognisable; ``--seg-balance``
 weights the classes of each batch equally there (OASIS's balancing), so thin ones count;
 ``--rare-crops P`` places that fraction of the crops on a rare class of the scene
-(:class:`~source_codecs.semantic_gan.dataset.PairFolder`). The latent symbols' histogram
+(:class:`~source_codecs.semantic_gan.dataset.PairFolder`); ``--lambda-colour W`` adds the L1
+distance of the 8x8 block means (:func:`~source_codecs.semantic_gan.loss.colour_loss`), the
+regions' colours. The latent symbols' histogram
 is accumulated for the entropy coder. Every ``--checkpoint-every`` steps ``OUT/checkpoint.pt`` holds
 everything needed to continue (``--resume``); at the end ``OUT/weights.pt`` is the fp16 weights file
 the codec loads (copy it to ``source_codecs/semantic_gan/weights/semantic_gan_<rate>.pt``).
@@ -43,6 +45,7 @@ from source_codecs.semantic_gan.critic import SegmentationCritic, critic_loss
 from source_codecs.semantic_gan.dataset import PairFolder
 from source_codecs.semantic_gan.discriminator import MultiscaleDiscriminator
 from source_codecs.semantic_gan.loss import (
+    colour_loss,
     feature_matching_loss,
     hinge_d_loss,
     hinge_g_loss,
@@ -75,6 +78,7 @@ class TrainOptions:
     lambda_fm: float = 10.0
     lambda_lpips: float = 10.0
     lambda_l1: float = 1.0
+    lambda_colour: float = 0.0
     lambda_rate: float = 0.0
     lambda_seg: float = 0.0
     critic_width: int = 32
@@ -166,6 +170,10 @@ class _Trainer:
             fake_f = fake.float()
             loss = opts.lambda_l1 * (fake_f - image).abs().mean()
             logs["l1"] = loss.item() / max(opts.lambda_l1, 1e-12)
+            if opts.lambda_colour > 0:
+                colour = colour_loss(fake_f, image)
+                loss = loss + opts.lambda_colour * colour
+                logs["colour"] = colour.item()
             if self.lpips is not None:
                 lp = self.lpips(fake_f, image)
                 loss = loss + opts.lambda_lpips * lp
