@@ -178,7 +178,8 @@ def per_codec(tmp: Path) -> list[str]:
         "| codec | params | points | wall time [s] | share of the sum |",
         "|---|---|---|---|---|",
         *(
-            f"| {name} | {params or ''} | {points} | {seconds:.1f} | {100 * seconds / total:.0f} % |"
+            f"| {name} | {', '.join(f'{k}={v}' for k, v in params.items())} | {points} | "
+            f"{seconds:.1f} | {100 * seconds / total:.0f} % |"
             for name, params, points, seconds in rows
         ),
         f"| sum | | | {total:.1f} | |",
